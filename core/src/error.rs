@@ -1,0 +1,313 @@
+//! [`Error`]: everything that can go wrong, as one enum a caller can match;
+//! [`TransportError`]: what a transport reports.
+
+use std::time::Duration;
+
+use crate::limits::ERROR_BODY_CHARS;
+
+/// Which time limit ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeoutKind {
+    /// Opening the connection (TCP and TLS).
+    Connect,
+    /// The whole exchange.
+    Total,
+}
+
+impl std::fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TimeoutKind::Connect => "while connecting",
+            TimeoutKind::Total => "before the whole response arrived",
+        })
+    }
+}
+
+/// What a transport reports when an exchange did not produce a response.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// A time limit ran out.
+    #[error("timed out {kind} (limit {limit:?})")]
+    Timeout {
+        /// Which limit.
+        kind: TimeoutKind,
+        /// Its length.
+        limit: Duration,
+    },
+    /// The response body crossed the cap; the rest was not read.
+    #[error("the response body is larger than the {limit}-byte cap")]
+    TooLarge {
+        /// The cap, in bytes.
+        limit: u64,
+    },
+    /// Anything else: DNS, connection refused or reset, TLS, a broken
+    /// response.
+    #[error("{message}")]
+    Other {
+        /// What happened, with the causes.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+}
+
+impl TransportError {
+    /// Wraps any error, with its chain of causes in the message.
+    pub fn other(error: impl std::error::Error + Send + Sync + 'static) -> TransportError {
+        let mut message = error.to_string();
+        let mut cause = error.source();
+        while let Some(c) = cause {
+            let text = c.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            cause = c.source();
+        }
+        TransportError::Other {
+            message,
+            source: Some(Box::new(error)),
+        }
+    }
+
+    /// A transport failure described by a message only.
+    pub fn message(message: impl Into<String>) -> TransportError {
+        TransportError::Other {
+            message: message.into(),
+            source: None,
+        }
+    }
+}
+
+/// Everything that can go wrong talking to mana-sync.
+///
+/// Server answers carry the status and the start of the body (at most 500
+/// characters). No variant ever holds the bearer token.
+///
+/// ```
+/// use mana_sync_core::Error;
+///
+/// fn advice(e: &Error) -> &'static str {
+///     match e {
+///         Error::Unauthorized { .. } => "log in again",
+///         Error::PaymentRequired { .. } => "turn sync on in the settings",
+///         e if e.is_transient() => "try again later",
+///         _ => "report a bug",
+///     }
+/// }
+/// # let _ = advice;
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// 401 or 403: the token was missing, expired or refused.
+    #[error("the server refused the token ({status}): {body}; get a fresh token and try again")]
+    Unauthorized {
+        /// 401 or 403.
+        status: u16,
+        /// The server's reason.
+        body: String,
+    },
+    /// 402: the user's sync subscription is not active.
+    #[error("sync is not active for this user (402 {error}): {message}")]
+    PaymentRequired {
+        /// The server's `error` code, e.g. `sync_inactive`.
+        error: String,
+        /// The server's message, meant for the user.
+        message: String,
+        /// The raw body, trimmed.
+        body: String,
+    },
+    /// 400: the server found the request malformed.
+    #[error("the server refused the request as malformed (400): {message}")]
+    BadRequest {
+        /// The server's text, e.g. `invalid op "upsert" in change 3`.
+        message: String,
+    },
+    /// 405: the URL does not take that method; usually a wrong base URL.
+    #[error("method not allowed (405) at this URL: {body}; check the base URL")]
+    MethodNotAllowed {
+        /// The server's text.
+        body: String,
+    },
+    /// Any other status that is neither success nor a server error
+    /// (404, 408, 409, 429, a redirect, ...).
+    #[error("the server answered {status}: {body}")]
+    Rejected {
+        /// The status.
+        status: u16,
+        /// The start of the body.
+        body: String,
+    },
+    /// 5xx: the server or a proxy in front of it failed. Transient.
+    #[error("server error {status}: {body}")]
+    Server {
+        /// The status.
+        status: u16,
+        /// The start of the body (a proxy's HTML page, say).
+        body: String,
+    },
+    /// The exchange failed below HTTP: DNS, refused, reset, TLS. Transient.
+    #[error("could not reach the server: {0}")]
+    Transport(#[source] TransportError),
+    /// A time limit ran out. Transient.
+    #[error("timed out {kind} (limit {limit:?})")]
+    Timeout {
+        /// Which limit.
+        kind: TimeoutKind,
+        /// Its length.
+        limit: Duration,
+    },
+    /// The response body was larger than the transport's cap.
+    #[error(
+        "the response is larger than the {limit}-byte cap; raise \
+         TransportOptions::max_response_bytes if this is expected"
+    )]
+    ResponseTooLarge {
+        /// The cap, in bytes.
+        limit: u64,
+    },
+    /// A success response that is not what the protocol says it is.
+    #[error("could not read the {what}: {message} (at `{path}`); body starts: {body}")]
+    Decode {
+        /// What was being read, e.g. `pull response`.
+        what: &'static str,
+        /// Where in the JSON it failed, e.g. `serverChanges[3].op`
+        /// (`.` for the top level).
+        path: String,
+        /// What was wrong.
+        message: String,
+        /// The start of the body.
+        body: String,
+    },
+    /// The server answered in a way that breaks the protocol's rules (e.g.
+    /// `hasMore` without the cursor moving).
+    #[error("the server broke the protocol: {reason}")]
+    Protocol {
+        /// What rule was broken.
+        reason: String,
+    },
+    /// A push of several requests failed after some were stored. Pushing the
+    /// whole batch again is safe: duplicates are harmless under
+    /// last-write-wins.
+    #[error(
+        "push stopped after {stored} of {total} changes were stored ({source}); pushing the \
+         batch again is safe"
+    )]
+    PartialPush {
+        /// How many changes (from the start of the batch) were stored.
+        stored: usize,
+        /// How many the batch held.
+        total: usize,
+        /// What stopped it.
+        #[source]
+        source: Box<Error>,
+    },
+    /// The request could not be built from what was given (nothing was sent).
+    #[error("invalid request (nothing was sent): {reason}")]
+    InvalidRequest {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A setting is invalid.
+    #[error("invalid configuration: {reason}")]
+    InvalidConfig {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An operation was driven out of order (a bug in the driver).
+    #[error("operation misused: {reason}")]
+    Misuse {
+        /// What was done out of order.
+        reason: &'static str,
+    },
+}
+
+impl Error {
+    /// The HTTP status behind this error, if the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Unauthorized { status, .. }
+            | Error::Rejected { status, .. }
+            | Error::Server { status, .. } => Some(*status),
+            Error::PaymentRequired { .. } => Some(402),
+            Error::BadRequest { .. } => Some(400),
+            Error::MethodNotAllowed { .. } => Some(405),
+            Error::PartialPush { source, .. } => source.status(),
+            _ => None,
+        }
+    }
+
+    /// Whether trying again later may succeed: network errors, timeouts,
+    /// 408, 429 and 5xx (PROTOCOL.md's rule).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Transport(_) | Error::Timeout { .. } | Error::Server { .. } => true,
+            Error::Rejected { status, .. } => matches!(status, 408 | 429),
+            Error::PartialPush { source, .. } => source.is_transient(),
+            _ => false,
+        }
+    }
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Error {
+        match e {
+            TransportError::Timeout { kind, limit } => Error::Timeout { kind, limit },
+            TransportError::TooLarge { limit } => Error::ResponseTooLarge { limit },
+            other => Error::Transport(other),
+        }
+    }
+}
+
+/// The start of a body, as text: at most 500 characters, surrounding white
+/// space trimmed, `…` where it was cut.
+pub(crate) fn trim_body(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    let mut out: String = text.chars().take(ERROR_BODY_CHARS).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_trimmed_to_500_chars() {
+        assert_eq!(trim_body(b"internal error\n"), "internal error");
+        let long = "é".repeat(600);
+        let t = trim_body(long.as_bytes());
+        assert_eq!(t.chars().count(), 501);
+        assert!(t.ends_with('…'));
+        assert_eq!(trim_body(&[0xff, b'a']), "\u{fffd}a");
+    }
+
+    #[test]
+    fn transience() {
+        assert!(Error::Server {
+            status: 502,
+            body: String::new()
+        }
+        .is_transient());
+        assert!(Error::Rejected {
+            status: 429,
+            body: String::new()
+        }
+        .is_transient());
+        assert!(!Error::Rejected {
+            status: 404,
+            body: String::new()
+        }
+        .is_transient());
+        assert!(!Error::BadRequest {
+            message: String::new()
+        }
+        .is_transient());
+    }
+}

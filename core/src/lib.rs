@@ -1,0 +1,80 @@
+//! # mana-sync-core
+//!
+//! The sans-IO core of the Rust client for the mana-sync protocol (the push/pull
+//! sync protocol of the Mana local-first apps).
+//!
+//! Everything the protocol knows lives here, as plain values and state machines:
+//!
+//! * [`wire`]: the JSON the server speaks ([`Change`], [`SyncResponse`], ...);
+//! * [`Timestamp`], [`Cursor`] and [`Stamp`]: the three kinds of time on the wire;
+//! * [`ops`]: operations ([`ops::Push`], [`ops::Pull`], [`ops::PullAll`],
+//!   [`ops::Health`]) that build [`http::Request`] values and read
+//!   [`http::Response`] values, with no sockets, no clock and no randomness:
+//!   the current time is an argument to [`Operation::step`];
+//! * [`BlockingClient`] and [`AsyncClient`]: thin facades that drive operations
+//!   over any [`BlockingTransport`] / [`AsyncTransport`]. The crates
+//!   `mana-sync-ureq` (blocking) and `mana-sync-hyper` (async) provide the
+//!   network transports; `mana-sync-testkit` provides an in-process one.
+//!
+//! ## Driving an operation by hand
+//!
+//! ```
+//! use mana_sync_core::{Config, Cursor, Operation, Step, Timestamp};
+//! use mana_sync_core::ops::Pull;
+//!
+//! let config = Config::new("https://sync.example.com/api/", "token", "my-agent")?;
+//! let now = Timestamp::parse("2026-04-23T11:18:35.000Z")?;
+//! let mut pull = Pull::new(&config, "todo", "tasks", &Cursor::EPOCH)?;
+//! let Step::Send(request) = pull.step(now) else { unreachable!() };
+//! assert_eq!(
+//!     request.uri(),
+//!     "https://sync.example.com/api/sync/todo/pull?collection=tasks&since=1970-01-01T00%3A00%3A00.000Z"
+//! );
+//!
+//! let body = r#"{"serverChanges":[],"conflicts":[],"syncedUntil":"2026-04-23T11:18:36.123456789Z"}"#;
+//! let response = http::Response::builder().status(200).body(body.as_bytes().to_vec())?;
+//! pull.on_response(now, Ok(response));
+//! let Step::Done(Ok(page)) = pull.step(now) else { unreachable!() };
+//! assert_eq!(page.synced_until.as_str(), "2026-04-23T11:18:36.123456789Z");
+//! assert!(!page.has_more);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod client;
+mod clock;
+mod config;
+mod endpoint;
+mod error;
+mod operation;
+pub mod ops;
+mod response;
+mod stamp;
+mod timestamp;
+mod token;
+mod transport;
+pub mod wire;
+
+pub use client::{AsyncClient, BlockingClient};
+pub use clock::{Clock, SystemClock};
+pub use config::{BaseUrl, Config};
+pub use error::{Error, TimeoutKind, TransportError};
+pub use operation::{Operation, Step};
+pub use stamp::Stamp;
+pub use timestamp::{Cursor, Timestamp, TimestampError};
+pub use token::Token;
+pub use transport::{AsyncTransport, BlockingTransport, TransportOptions};
+pub use wire::{Change, Conflict, FieldChange, Health, Op, Origin, SyncResponse};
+
+/// The server's limits, as PROTOCOL.md states them.
+pub mod limits {
+    /// Most changes the browser client sends in one push request.
+    pub const MAX_CHANGES_PER_PUSH: usize = 200;
+    /// The server refuses request bodies larger than this (10 MiB).
+    pub const MAX_REQUEST_BODY_BYTES: usize = 10 * 1024 * 1024;
+    /// A push response holding exactly this many changes may be truncated.
+    pub const PUSH_RESPONSE_CAP: usize = 5000;
+    /// Most changes in one pull page.
+    pub const PULL_PAGE_SIZE: usize = 1000;
+    /// Error bodies are trimmed to this many characters in errors.
+    pub const ERROR_BODY_CHARS: usize = 500;
+}

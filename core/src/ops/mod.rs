@@ -1,0 +1,12 @@
+//! The protocol's operations, each an [`crate::Operation`].
+
+mod exchange;
+mod health;
+mod pull;
+mod pull_all;
+mod push;
+
+pub use health::Health;
+pub use pull::Pull;
+pub use pull_all::{PullAll, PullAllOutcome};
+pub use push::{Push, PushOutcome};

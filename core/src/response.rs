@@ -1,0 +1,193 @@
+//! Reading responses: the status table of PROTOCOL.md, and JSON decoding that
+//! says where it failed.
+
+use http::{header, Response};
+use serde::de::DeserializeOwned;
+
+use crate::error::trim_body;
+use crate::{Error, TransportError};
+
+/// Turns a transport's result into the response, or the error it means.
+pub(crate) fn received(
+    result: Result<Response<Vec<u8>>, TransportError>,
+) -> Result<Response<Vec<u8>>, Error> {
+    result.map_err(Error::from)
+}
+
+/// Checks the status: `Ok` for 2xx, else the error the status means.
+pub(crate) fn check_status(response: &Response<Vec<u8>>) -> Result<(), Error> {
+    let status = response.status().as_u16();
+    let body = response.body();
+    match status {
+        200..=299 => Ok(()),
+        401 | 403 => Err(Error::Unauthorized {
+            status,
+            body: trim_body(body),
+        }),
+        402 => {
+            #[derive(serde::Deserialize)]
+            struct Payment {
+                #[serde(default)]
+                error: String,
+                #[serde(default)]
+                message: String,
+            }
+            let parsed: Payment = serde_json::from_slice(body).unwrap_or(Payment {
+                error: String::new(),
+                message: String::new(),
+            });
+            let raw = trim_body(body);
+            Err(Error::PaymentRequired {
+                error: if parsed.error.is_empty() {
+                    "payment_required".into()
+                } else {
+                    parsed.error
+                },
+                message: if parsed.message.is_empty() {
+                    raw.clone()
+                } else {
+                    parsed.message
+                },
+                body: raw,
+            })
+        }
+        400 => Err(Error::BadRequest {
+            message: trim_body(body),
+        }),
+        405 => Err(Error::MethodNotAllowed {
+            body: trim_body(body),
+        }),
+        500..=599 => Err(Error::Server {
+            status,
+            body: trim_body(body),
+        }),
+        _ => {
+            let mut text = trim_body(body);
+            if let Some(location) = response.headers().get(header::LOCATION) {
+                text = format!(
+                    "redirect to {:?}; set the base URL to the final address. {text}",
+                    String::from_utf8_lossy(location.as_bytes())
+                );
+            }
+            Err(Error::Rejected { status, body: text })
+        }
+    }
+}
+
+/// Checks the status, then reads the body as JSON of type `T`.
+pub(crate) fn decode<T: DeserializeOwned>(
+    response: &Response<Vec<u8>>,
+    what: &'static str,
+) -> Result<T, Error> {
+    check_status(response)?;
+    let body = response.body();
+    let fail = |path: String, message: String| Error::Decode {
+        what,
+        path,
+        message,
+        body: trim_body(body),
+    };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(fail(".".into(), "the body is empty".into()));
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase());
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    let value = result.map_err(|e| {
+        let path = e.path().to_string();
+        let mut message = e.into_inner().to_string();
+        if let Some(ct) = content_type.as_deref().filter(|ct| !ct.contains("json")) {
+            message = format!("expected JSON but the content type is {ct:?} ({message})");
+        }
+        fail(path, message)
+    })?;
+    de.end()
+        .map_err(|e| fail(".".into(), format!("trailing data after the JSON: {e}")))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SyncResponse;
+
+    fn resp(status: u16, ct: &str, body: &str) -> Response<Vec<u8>> {
+        Response::builder()
+            .status(status)
+            .header("content-type", ct)
+            .body(body.as_bytes().to_vec())
+            .unwrap()
+    }
+
+    #[test]
+    fn statuses_map_to_errors() {
+        let e = check_status(&resp(
+            402,
+            "application/json",
+            r#"{"error":"sync_inactive","message":"Sync ist aus"}"#,
+        ))
+        .unwrap_err();
+        match e {
+            Error::PaymentRequired { error, message, .. } => {
+                assert_eq!(error, "sync_inactive");
+                assert_eq!(message, "Sync ist aus");
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = check_status(&resp(402, "text/plain", "nope")).unwrap_err();
+        assert!(matches!(e, Error::PaymentRequired { ref message, .. } if message == "nope"));
+        assert!(matches!(
+            check_status(&resp(403, "text/plain", "x")),
+            Err(Error::Unauthorized { status: 403, .. })
+        ));
+        assert!(matches!(
+            check_status(&resp(429, "text/plain", "x")),
+            Err(Error::Rejected { status: 429, .. })
+        ));
+        assert!(matches!(
+            check_status(&resp(503, "text/html", "<html>")),
+            Err(Error::Server { status: 503, .. })
+        ));
+        let e = check_status(
+            &Response::builder()
+                .status(301)
+                .header("location", "https://other/")
+                .body(Vec::new())
+                .unwrap(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("https://other/"), "{e}");
+    }
+
+    #[test]
+    fn decode_errors_say_where() {
+        let body = r#"{"serverChanges":[{"table":"t","id":"1","op":5}],"syncedUntil":"2026-11-24T22:21:44Z"}"#;
+        let e = decode::<SyncResponse>(&resp(200, "application/json", body), "pull response")
+            .unwrap_err();
+        match e {
+            Error::Decode { path, what, .. } => {
+                assert_eq!(path, "serverChanges[0].op");
+                assert_eq!(what, "pull response");
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = decode::<SyncResponse>(&resp(200, "application/json", ""), "pull response")
+            .unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
+        let e = decode::<SyncResponse>(&resp(200, "text/html", "<html>hi</html>"), "pull response")
+            .unwrap_err();
+        assert!(e.to_string().contains("text/html"), "{e}");
+        let e = decode::<SyncResponse>(
+            &resp(200, "application/json", r#"{"syncedUntil":"yesterday"}"#),
+            "pull response",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, Error::Decode { ref path, .. } if path == "syncedUntil"),
+            "{e}"
+        );
+    }
+}

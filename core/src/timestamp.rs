@@ -1,0 +1,440 @@
+//! Instants on the wire: [`Timestamp`] (written in the browser's 24-character
+//! form) and [`Cursor`] (a paging position, kept verbatim).
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An instant in UTC with nanosecond precision.
+///
+/// Parses any RFC 3339 form the server or a browser writes (0 to 9 fraction
+/// digits, `Z` or a numeric offset); writes JavaScript's `toISOString()` form,
+/// `YYYY-MM-DDTHH:MM:SS.sssZ` (24 characters, milliseconds, UTC); orders by
+/// instant, whatever form it was parsed from.
+///
+/// ```
+/// use mana_sync_core::Timestamp;
+///
+/// let a = Timestamp::parse("2026-04-23T13:18:35.5+02:00")?;
+/// let b = Timestamp::parse("2026-04-23T11:18:35.500000001Z")?;
+/// assert!(a < b);
+/// assert_eq!(a.to_string(), "2026-04-23T11:18:35.500Z");
+/// # Ok::<(), mana_sync_core::TimestampError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(jiff::Timestamp);
+
+/// A string that is not an RFC 3339 timestamp.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "not an RFC 3339 timestamp: {input:?} (expected e.g. \"2026-04-23T11:18:35.000Z\"): {reason}"
+)]
+pub struct TimestampError {
+    input: String,
+    reason: String,
+}
+
+impl TimestampError {
+    fn new(input: &str, reason: impl fmt::Display) -> Self {
+        let input: String = input.chars().take(64).collect();
+        TimestampError {
+            input,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+impl Timestamp {
+    /// 1970-01-01T00:00:00.000Z.
+    pub const UNIX_EPOCH: Timestamp = Timestamp(jiff::Timestamp::UNIX_EPOCH);
+
+    /// Parses an RFC 3339 timestamp: a date, `T` (or `t` or a space), a time
+    /// with 0 to 9 fraction digits, and `Z` or a numeric offset.
+    pub fn parse(input: &str) -> Result<Timestamp, TimestampError> {
+        // jiff also accepts forms RFC 3339 does not (bracketed zone
+        // annotations, offsets without minutes); refuse what a server or a
+        // browser never writes, so that a typo is not silently read.
+        let bytes = input.as_bytes();
+        if bytes.len() < 20 || input.contains('[') {
+            return Err(TimestampError::new(input, "too short or not RFC 3339"));
+        }
+        let last = bytes[bytes.len() - 1];
+        let has_offset = matches!(last, b'Z' | b'z')
+            || (bytes.len() >= 6
+                && matches!(bytes[bytes.len() - 6], b'+' | b'-')
+                && bytes[bytes.len() - 3] == b':');
+        if !has_offset {
+            return Err(TimestampError::new(
+                input,
+                "missing `Z` or a `+HH:MM` offset",
+            ));
+        }
+        jiff::Timestamp::from_str(input)
+            .map(Timestamp)
+            .map_err(|e| TimestampError::new(input, e))
+    }
+
+    /// The instant `millis` milliseconds after the Unix epoch, if representable
+    /// (years -9999 to 9999).
+    pub fn from_unix_millis(millis: i64) -> Option<Timestamp> {
+        jiff::Timestamp::from_millisecond(millis)
+            .ok()
+            .map(Timestamp)
+    }
+
+    /// The instant `nanos` nanoseconds after the Unix epoch, if representable.
+    pub fn from_unix_nanos(nanos: i128) -> Option<Timestamp> {
+        jiff::Timestamp::from_nanosecond(nanos).ok().map(Timestamp)
+    }
+
+    /// Milliseconds since the Unix epoch (rounded towards negative infinity).
+    pub fn unix_millis(self) -> i64 {
+        self.0.as_millisecond()
+    }
+
+    /// Nanoseconds since the Unix epoch.
+    pub fn unix_nanos(self) -> i128 {
+        self.0.as_nanosecond()
+    }
+
+    /// This instant plus `d`, or `None` past year 9999.
+    pub fn checked_add(self, d: Duration) -> Option<Timestamp> {
+        let d = jiff::SignedDuration::try_from(d).ok()?;
+        self.0.checked_add(d).ok().map(Timestamp)
+    }
+
+    /// This instant minus `d`, or `None` before year -9999.
+    pub fn checked_sub(self, d: Duration) -> Option<Timestamp> {
+        let d = jiff::SignedDuration::try_from(d).ok()?;
+        self.0.checked_sub(d).ok().map(Timestamp)
+    }
+
+    /// The time from `earlier` to `self`, or zero if `earlier` is later.
+    pub fn saturating_duration_since(self, earlier: Timestamp) -> Duration {
+        let d = self.0.as_nanosecond() - earlier.0.as_nanosecond();
+        if d <= 0 {
+            return Duration::ZERO;
+        }
+        let secs = u64::try_from(d / 1_000_000_000).unwrap_or(u64::MAX);
+        // The remainder of a division by 1e9 always fits in u32.
+        let nanos = u32::try_from(d % 1_000_000_000).unwrap_or(0);
+        Duration::new(secs, nanos)
+    }
+
+    /// Writes the instant in RFC 3339 with as many fraction digits as it
+    /// needs (none to nine), never losing precision: the form for a cursor.
+    pub fn to_rfc3339_precise(self) -> String {
+        let subsec = self.0.subsec_nanosecond();
+        if subsec % 1_000_000 == 0 {
+            return self.to_string();
+        }
+        // jiff's Display writes a UTC timestamp with the fraction it needs.
+        self.0.to_string()
+    }
+
+    /// The current instant from the system clock. The operations of this crate
+    /// never call it: they take `now` as an argument.
+    pub(crate) fn system_now() -> Timestamp {
+        Timestamp(jiff::Timestamp::now())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// JavaScript's `Date.prototype.toISOString()` form.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dt = jiff::tz::Offset::UTC.to_datetime(self.0);
+        let year = dt.year();
+        if (0..=9999).contains(&year) {
+            write!(f, "{year:04}")?;
+        } else {
+            // JavaScript's extended-year form.
+            let sign = if year < 0 { '-' } else { '+' };
+            write!(f, "{sign}{:06}", i32::from(year).unsigned_abs())?;
+        }
+        write!(
+            f,
+            "-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            dt.month(),
+            dt.day(),
+            dt.hour(),
+            dt.minute(),
+            dt.second(),
+            dt.millisecond()
+        )
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({})", self.to_rfc3339_precise())
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = TimestampError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Timestamp::parse(s)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Timestamp::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A position in a collection's change log: the `syncedUntil` the server sent,
+/// kept verbatim so that it goes back exactly as it came.
+///
+/// A paging cursor has microseconds; cut to milliseconds it would re-deliver
+/// rows, and rounded up it would lose them. A `Cursor` can only hold text that
+/// parses as a timestamp, so an unparseable `since` (which the server silently
+/// reads as 1970) can never be sent. Cursors compare by instant.
+///
+/// ```
+/// use mana_sync_core::Cursor;
+///
+/// let c = Cursor::parse("2026-11-24T22:21:44.564112Z")?;
+/// assert_eq!(c.as_str(), "2026-11-24T22:21:44.564112Z");
+/// assert!(Cursor::parse("yesterday").is_err());
+/// # Ok::<(), mana_sync_core::TimestampError>(())
+/// ```
+#[derive(Clone)]
+pub struct Cursor {
+    text: std::borrow::Cow<'static, str>,
+    at: Timestamp,
+}
+
+impl Cursor {
+    /// The start of time: `1970-01-01T00:00:00.000Z`.
+    pub const EPOCH: Cursor = Cursor {
+        text: std::borrow::Cow::Borrowed("1970-01-01T00:00:00.000Z"),
+        at: Timestamp::UNIX_EPOCH,
+    };
+
+    /// Parses a cursor, keeping the text as given.
+    pub fn parse(text: &str) -> Result<Cursor, TimestampError> {
+        let at = Timestamp::parse(text)?;
+        Ok(Cursor {
+            text: std::borrow::Cow::Owned(text.to_owned()),
+            at,
+        })
+    }
+
+    /// The text, exactly as parsed (or formatted, for a cursor made from a
+    /// [`Timestamp`]).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The instant.
+    pub fn timestamp(&self) -> Timestamp {
+        self.at
+    }
+
+    /// A cursor `overlap` earlier than this one (at the epoch at the latest),
+    /// for re-reading a window of changes that may have committed late.
+    pub fn held_back(&self, overlap: Duration) -> Cursor {
+        if overlap.is_zero() {
+            return self.clone();
+        }
+        match self.at.checked_sub(overlap) {
+            Some(at) if at > Timestamp::UNIX_EPOCH => Cursor::from(at),
+            _ => Cursor::EPOCH,
+        }
+    }
+}
+
+impl From<Timestamp> for Cursor {
+    /// A cursor at `at`, written at full precision.
+    fn from(at: Timestamp) -> Cursor {
+        Cursor {
+            text: std::borrow::Cow::Owned(at.to_rfc3339_precise()),
+            at,
+        }
+    }
+}
+
+impl PartialEq for Cursor {
+    fn eq(&self, other: &Self) -> bool {
+        self.at == other.at
+    }
+}
+impl Eq for Cursor {}
+impl PartialOrd for Cursor {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Cursor {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.at.cmp(&other.at)
+    }
+}
+
+impl fmt::Display for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Cursor({})", self.text)
+    }
+}
+
+impl FromStr for Cursor {
+    type Err = TimestampError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Cursor::parse(s)
+    }
+}
+
+impl Serialize for Cursor {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cursor {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Cursor::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
+    #[test]
+    fn parses_every_fraction_width_and_offsets() {
+        let base = ts("2026-11-24T22:21:44Z");
+        for (text, nanos) in [
+            ("2026-11-24T22:21:44Z", 0),
+            ("2026-11-24T22:21:44.5Z", 500_000_000),
+            ("2026-11-24T22:21:44.56Z", 560_000_000),
+            ("2026-11-24T22:21:44.564Z", 564_000_000),
+            ("2026-11-24T22:21:44.564112Z", 564_112_000),
+            ("2026-11-24T22:21:44.564112001Z", 564_112_001),
+            ("2026-11-24T23:21:44.564+01:00", 564_000_000),
+            ("2026-11-24T20:21:44.564-02:00", 564_000_000),
+            ("2026-11-24t22:21:44.564z", 564_000_000),
+        ] {
+            let t = ts(text);
+            assert_eq!(t.unix_nanos() - base.unix_nanos(), nanos, "{text}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_rfc3339() {
+        for bad in [
+            "",
+            "yesterday",
+            "2026-11-24",
+            "2026-11-24T22:21:44",
+            "2026-11-24T22:21:44.564",
+            "2026-11-24T22:21:44+01",
+            "2026-11-24T22:21:44Z[Europe/Berlin]",
+            "2026-13-24T22:21:44Z",
+            "2026-11-24T22:21:44.1234567890Z",
+        ] {
+            let err = Timestamp::parse(bad).unwrap_err();
+            assert!(
+                err.to_string().contains("not an RFC 3339 timestamp"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn writes_the_24_char_form() {
+        assert_eq!(
+            ts("2026-11-24T22:21:44Z").to_string(),
+            "2026-11-24T22:21:44.000Z"
+        );
+        assert_eq!(
+            ts("2026-11-24T22:21:44.564112999Z").to_string(),
+            "2026-11-24T22:21:44.564Z"
+        );
+        assert_eq!(
+            ts("0001-01-01T00:00:00+01:00").to_string(),
+            "0000-12-31T23:00:00.000Z"
+        );
+        assert_eq!(
+            Timestamp::UNIX_EPOCH.to_string(),
+            "1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(ts("2026-11-24T22:21:44.1Z").to_string().len(), 24);
+    }
+
+    #[test]
+    fn orders_by_instant_not_text() {
+        // As strings, "…44.5Z" > "…44.123Z" only by luck of digits; with an
+        // offset the textual order is plainly wrong.
+        assert!(ts("2026-11-24T23:00:00+02:00") < ts("2026-11-24T22:00:00Z"));
+        assert!(ts("2026-11-24T22:21:44.5Z") > ts("2026-11-24T22:21:44.123Z"));
+        assert_eq!(ts("2026-11-24T22:21:44.500Z"), ts("2026-11-24T22:21:44.5Z"));
+    }
+
+    #[test]
+    fn precise_form_keeps_every_digit() {
+        let t = ts("2026-11-24T22:21:44.564112Z");
+        assert_eq!(t.to_rfc3339_precise(), "2026-11-24T22:21:44.564112Z");
+        assert_eq!(ts(&t.to_rfc3339_precise()), t);
+        let t = ts("2026-11-24T22:21:44.100Z");
+        assert_eq!(t.to_rfc3339_precise(), "2026-11-24T22:21:44.100Z");
+    }
+
+    #[test]
+    fn cursor_keeps_text_verbatim() {
+        let c = Cursor::parse("2026-11-24T22:21:45.993070461Z").unwrap();
+        assert_eq!(c.as_str(), "2026-11-24T22:21:45.993070461Z");
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(json, "\"2026-11-24T22:21:45.993070461Z\"");
+        let back: Cursor = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.as_str(), c.as_str());
+        assert!(serde_json::from_str::<Cursor>("\"yesterday\"").is_err());
+    }
+
+    #[test]
+    fn held_back_cursor() {
+        let c = Cursor::parse("2026-11-24T22:21:45.5Z").unwrap();
+        assert_eq!(
+            c.held_back(Duration::from_secs(5)).as_str(),
+            "2026-11-24T22:21:40.500Z"
+        );
+        assert_eq!(
+            c.held_back(Duration::ZERO).as_str(),
+            "2026-11-24T22:21:45.5Z"
+        );
+        assert_eq!(
+            Cursor::EPOCH.held_back(Duration::from_secs(5)),
+            Cursor::EPOCH
+        );
+    }
+
+    #[test]
+    fn durations() {
+        let a = ts("2026-11-24T22:21:45Z");
+        let b = a.checked_add(Duration::from_millis(1500)).unwrap();
+        assert_eq!(b.saturating_duration_since(a), Duration::from_millis(1500));
+        assert_eq!(a.saturating_duration_since(b), Duration::ZERO);
+        assert_eq!(b.checked_sub(Duration::from_millis(1500)), Some(a));
+    }
+}

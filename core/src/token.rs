@@ -1,0 +1,88 @@
+//! [`Token`]: the bearer token, kept out of every log line.
+
+use std::fmt;
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// The bearer token (a JWT) sent in `Authorization: Bearer …`.
+///
+/// It is never validated by the client, only sent. `Debug` prints
+/// `Token([redacted])`; it has no `Display`; its memory is zeroed on drop; the
+/// header built from it is marked sensitive, so `http::Request`'s `Debug`
+/// prints `Sensitive` in its place.
+///
+/// ```
+/// use mana_sync_core::Token;
+///
+/// let token = Token::new("eyJhbGciOi.secret.sig")?;
+/// assert_eq!(format!("{token:?}"), "Token([redacted])");
+/// # Ok::<(), mana_sync_core::Error>(())
+/// ```
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct Token(String);
+
+impl Token {
+    /// Wraps a token. Fails, without echoing it, if it is empty or holds a
+    /// character that cannot go in an HTTP header (a newline, say).
+    pub fn new(token: impl Into<String>) -> Result<Token, crate::Error> {
+        let token = Token(token.into());
+        let t = token.0.trim();
+        if t.is_empty() {
+            return Err(crate::Error::InvalidConfig {
+                reason: "the token is empty".into(),
+            });
+        }
+        if t.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
+            return Err(crate::Error::InvalidConfig {
+                reason:
+                    "the token holds a space, a control or a non-ASCII character, which cannot \
+                         go in an Authorization header; pass the bare JWT without `Bearer `"
+                        .into(),
+            });
+        }
+        Ok(token)
+    }
+
+    /// The token itself, for the rare caller that must hand it on.
+    pub fn expose(&self) -> &str {
+        self.0.trim()
+    }
+
+    /// `Bearer <token>`, marked sensitive.
+    pub(crate) fn header_value(&self) -> http::HeaderValue {
+        let mut value = http::HeaderValue::from_str(&format!("Bearer {}", self.expose()))
+            // `new` admitted only visible ASCII, which a header value accepts.
+            .unwrap_or_else(|_| http::HeaderValue::from_static("Bearer"));
+        value.set_sensitive(true);
+        value
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_tokens_are_refused_without_echo() {
+        let err = Token::new("abc\ndef-SENTINEL").unwrap_err();
+        assert!(!err.to_string().contains("SENTINEL"));
+        assert!(!format!("{err:?}").contains("SENTINEL"));
+        assert!(Token::new("  ").is_err());
+        assert!(Token::new("Bearer x").is_err());
+    }
+
+    #[test]
+    fn header_is_sensitive() {
+        let t = Token::new("SENTINEL").unwrap();
+        let h = t.header_value();
+        assert!(h.is_sensitive());
+        assert_eq!(h.to_str().unwrap(), "Bearer SENTINEL");
+        assert!(!format!("{h:?}").contains("SENTINEL"));
+    }
+}
