@@ -23,10 +23,7 @@ impl BaseUrl {
     /// Checks and normalises a base URL (the trailing slash is dropped).
     pub fn parse(url: &str) -> Result<BaseUrl, Error> {
         let invalid = |why: &str| Error::InvalidConfig {
-            reason: format!(
-                "base URL {:?}: {why}",
-                url.chars().take(200).collect::<String>()
-            ),
+            reason: format!("base URL {:?}: {why}", redact_userinfo(url)),
         };
         let uri: http::Uri = url
             .trim()
@@ -65,6 +62,20 @@ impl fmt::Display for BaseUrl {
 impl fmt::Debug for BaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "BaseUrl({})", self.0)
+    }
+}
+
+/// The URL as it may be shown: at most 200 characters, and any
+/// `user:password@` replaced by `[redacted]@`.
+fn redact_userinfo(url: &str) -> String {
+    let shown: String = url.chars().take(200).collect();
+    let start = shown.find("://").map_or(0, |i| i + 3);
+    let end = shown[start..]
+        .find(['/', '?', '#'])
+        .map_or(shown.len(), |i| start + i);
+    match shown[start..end].rfind('@') {
+        Some(at) => format!("{}[redacted]{}", &shown[..start], &shown[start + at..]),
+        None => shown,
     }
 }
 
