@@ -4,6 +4,8 @@
 //!
 //! A relative `MANA_FIXTURES_DIR` is taken from the workspace root.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failure report
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

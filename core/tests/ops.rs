@@ -1,6 +1,8 @@
 //! The operations driven by hand with canned responses: exact requests,
 //! paging, splitting, errors, misuse.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failure report
+
 use std::time::Duration;
 
 use mana_sync_core::limits::MAX_REQUEST_BODY_BYTES;
@@ -359,7 +361,11 @@ fn pull_all_overlap_starts_earlier() {
 
 #[test]
 fn bad_responses_are_typed_errors() {
-    let cases: Vec<(Result<http::Response<Vec<u8>>, TransportError>, fn(&Error) -> bool)> = vec![
+    type Case = (
+        Result<http::Response<Vec<u8>>, TransportError>,
+        fn(&Error) -> bool,
+    );
+    let cases: Vec<Case> = vec![
         (status(200, "application/json", "{\"serverChanges\": ["), |e| matches!(e, Error::Decode { .. })),
         (status(200, "application/json", "{\"serverChanges\": 5, \"syncedUntil\": \"2026-11-24T22:21:44Z\"}"),
             |e| matches!(e, Error::Decode { path, .. } if path == "serverChanges")),
