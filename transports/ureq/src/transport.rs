@@ -1,0 +1,93 @@
+//! [`UreqTransport`]: executes requests with a shared ureq agent.
+
+use std::io;
+use std::time::Duration;
+
+use http::{Request, Response};
+use mana_sync_core::{BlockingTransport, TimeoutKind, TransportError, TransportOptions};
+
+/// Sends requests with one [`ureq::Agent`], which pools and reuses
+/// connections. Cloning is cheap and shares the pool.
+#[derive(Clone)]
+pub struct UreqTransport {
+    agent: ureq::Agent,
+    options: TransportOptions,
+}
+
+impl UreqTransport {
+    /// A transport with these timeouts and cap.
+    pub fn new(options: TransportOptions) -> UreqTransport {
+        let agent = ureq::Agent::config_builder()
+            // The core reads every status and body itself.
+            .http_status_as_error(false)
+            // ...and reports redirects rather than following them.
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_global(Some(options.total_timeout))
+            .build()
+            .new_agent();
+        UreqTransport { agent, options }
+    }
+
+    /// The options it enforces.
+    pub fn options(&self) -> &TransportOptions {
+        &self.options
+    }
+
+    fn map_error(&self, error: ureq::Error) -> TransportError {
+        match error {
+            ureq::Error::Timeout(t) => {
+                let (kind, limit) = match t {
+                    ureq::Timeout::Connect | ureq::Timeout::Resolve => {
+                        (TimeoutKind::Connect, self.options.connect_timeout)
+                    }
+                    _ => (TimeoutKind::Total, self.options.total_timeout),
+                };
+                TransportError::Timeout { kind, limit }
+            }
+            ureq::Error::BodyExceedsLimit(_) => TransportError::TooLarge {
+                limit: self.options.max_response_bytes,
+            },
+            ureq::Error::Io(e) if e.kind() == io::ErrorKind::TimedOut => TransportError::Timeout {
+                kind: TimeoutKind::Total,
+                limit: self.options.total_timeout,
+            },
+            other => TransportError::other(other),
+        }
+    }
+}
+
+impl std::fmt::Debug for UreqTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UreqTransport").field("options", &self.options).finish()
+    }
+}
+
+impl BlockingTransport for UreqTransport {
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        let cap = self.options.max_response_bytes;
+        let response = self.agent.run(request).map_err(|e| self.map_error(e))?;
+        let (parts, mut body) = response.into_parts();
+        if let Some(len) = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            if len > cap {
+                return Err(TransportError::TooLarge { limit: cap });
+            }
+        }
+        let bytes = body
+            .with_config()
+            .limit(cap)
+            .read_to_vec()
+            .map_err(|e| self.map_error(e))?;
+        Ok(Response::from_parts(parts, bytes))
+    }
+
+    fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}
