@@ -1,1 +1,43 @@
-//! stub
+//! # mana-sync-testkit
+//!
+//! Everything needed to test code that talks mana-sync, without a network or
+//! a real server:
+//!
+//! * [`MemoryServer`]: the server in memory, faithful to PROTOCOL.md, as a
+//!   function from `http::Request` to `http::Response`;
+//! * [`InProcess`]: a transport (blocking and async) that hands requests
+//!   straight to a [`MemoryServer`], with a [`ManualClock`], so an app's own
+//!   unit tests drive the real clients deterministically;
+//! * [`LoopbackServer`]: the same server over real HTTP on 127.0.0.1, for
+//!   transport tests and demos;
+//! * [`EndlessServer`]: a server whose response body never ends, for
+//!   size-cap tests;
+//! * [`token_for`]: a JWT for a user id.
+
+mod clock;
+mod endless;
+mod in_process;
+mod jwt;
+mod log;
+mod loopback;
+mod push_body;
+mod server;
+
+pub use clock::ManualClock;
+pub use endless::EndlessServer;
+pub use in_process::InProcess;
+pub use jwt::token_for;
+pub use loopback::LoopbackServer;
+pub use server::{MemoryServer, Received, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP};
+
+use mana_sync_core::Timestamp;
+
+/// The instant a [`ManualClock::default`] and [`MemoryServer::new`] start at:
+/// 2026-01-01T00:00:00Z.
+pub fn start_time() -> Timestamp {
+    Timestamp::from_unix_millis(1_767_225_600_000).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;

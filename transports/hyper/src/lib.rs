@@ -25,8 +25,8 @@ mod transport;
 
 pub use mana_sync_core as core;
 pub use mana_sync_core::{
-    ops, wire, AsyncClient, Change, Config, Cursor, Error, FieldChange, Op, Origin, Stamp, SyncResponse, Timestamp,
-    Token, TransportError, TransportOptions,
+    ops, wire, AsyncClient, Change, Config, Cursor, Error, FieldChange, Op, Origin, Stamp,
+    SyncResponse, Timestamp, Token, TransportError, TransportOptions,
 };
 pub use transport::HyperTransport;
 

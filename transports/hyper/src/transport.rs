@@ -51,7 +51,9 @@ impl HyperTransport {
 
 impl std::fmt::Debug for HyperTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HyperTransport").field("options", &self.options).finish()
+        f.debug_struct("HyperTransport")
+            .field("options", &self.options)
+            .finish()
     }
 }
 
@@ -59,7 +61,9 @@ impl std::fmt::Debug for HyperTransport {
 fn timed_out(error: &(dyn StdError + 'static)) -> bool {
     let mut cause: Option<&(dyn StdError + 'static)> = Some(error);
     while let Some(c) = cause {
-        if c.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::TimedOut) {
+        if c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::TimedOut)
+        {
             return true;
         }
         cause = c.source();
@@ -68,7 +72,10 @@ fn timed_out(error: &(dyn StdError + 'static)) -> bool {
 }
 
 impl HyperTransport {
-    async fn exchange(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+    async fn exchange(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> Result<Response<Vec<u8>>, TransportError> {
         let options = self.options;
         let (parts, body) = request.into_parts();
         let request = Request::from_parts(parts, Full::new(Bytes::from(body)));

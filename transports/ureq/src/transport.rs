@@ -60,7 +60,9 @@ impl UreqTransport {
 
 impl std::fmt::Debug for UreqTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UreqTransport").field("options", &self.options).finish()
+        f.debug_struct("UreqTransport")
+            .field("options", &self.options)
+            .finish()
     }
 }
 

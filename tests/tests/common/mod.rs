@@ -1,0 +1,213 @@
+//! What the scenario tests share: one API over both facades, and the four
+//! ways to reach a server (in process or over loopback, blocking or async).
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use mana_sync_core::ops::{PullAllOutcome, PushOutcome};
+use mana_sync_core::{
+    AsyncClient, AsyncTransport, BlockingClient, BlockingTransport, Change, Config, Cursor, Error,
+    Health, SyncResponse, Timestamp,
+};
+use mana_sync_testkit::{token_for, InProcess, LoopbackServer, ManualClock, MemoryServer};
+use serde_json::{Map, Value};
+
+/// The path prefix every scenario's server is mounted under.
+pub const PREFIX: &str = "/mana";
+
+/// The client calls, the same over both facades.
+pub trait Api {
+    fn push(&self, app: &str, changes: &[Change], since: &Cursor) -> Result<PushOutcome, Error>;
+    fn push_insert(
+        &self,
+        app: &str,
+        table: &str,
+        id: &str,
+        data: Map<String, Value>,
+    ) -> Result<PushOutcome, Error>;
+    fn pull(&self, app: &str, collection: &str, since: &Cursor) -> Result<SyncResponse, Error>;
+    fn pull_all(
+        &self,
+        app: &str,
+        collection: &str,
+        since: &Cursor,
+    ) -> Result<PullAllOutcome, Error>;
+    fn health(&self) -> Result<Health, Error>;
+    fn describe(&self) -> String;
+}
+
+impl<T: BlockingTransport> Api for BlockingClient<T> {
+    fn push(&self, app: &str, changes: &[Change], since: &Cursor) -> Result<PushOutcome, Error> {
+        BlockingClient::push(self, app, changes, since)
+    }
+    fn push_insert(
+        &self,
+        app: &str,
+        table: &str,
+        id: &str,
+        data: Map<String, Value>,
+    ) -> Result<PushOutcome, Error> {
+        BlockingClient::push_insert(self, app, table, id, data)
+    }
+    fn pull(&self, app: &str, collection: &str, since: &Cursor) -> Result<SyncResponse, Error> {
+        BlockingClient::pull(self, app, collection, since)
+    }
+    fn pull_all(
+        &self,
+        app: &str,
+        collection: &str,
+        since: &Cursor,
+    ) -> Result<PullAllOutcome, Error> {
+        BlockingClient::pull_all(self, app, collection, since)
+    }
+    fn health(&self) -> Result<Health, Error> {
+        BlockingClient::health(self)
+    }
+    fn describe(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+/// An async client driven to completion on a runtime.
+pub struct BlockOn<T> {
+    rt: Arc<tokio::runtime::Runtime>,
+    client: AsyncClient<T>,
+}
+
+impl<T: AsyncTransport> Api for BlockOn<T> {
+    fn push(&self, app: &str, changes: &[Change], since: &Cursor) -> Result<PushOutcome, Error> {
+        self.rt.block_on(self.client.push(app, changes, since))
+    }
+    fn push_insert(
+        &self,
+        app: &str,
+        table: &str,
+        id: &str,
+        data: Map<String, Value>,
+    ) -> Result<PushOutcome, Error> {
+        self.rt
+            .block_on(self.client.push_insert(app, table, id, data))
+    }
+    fn pull(&self, app: &str, collection: &str, since: &Cursor) -> Result<SyncResponse, Error> {
+        self.rt.block_on(self.client.pull(app, collection, since))
+    }
+    fn pull_all(
+        &self,
+        app: &str,
+        collection: &str,
+        since: &Cursor,
+    ) -> Result<PullAllOutcome, Error> {
+        self.rt
+            .block_on(self.client.pull_all(app, collection, since))
+    }
+    fn health(&self) -> Result<Health, Error> {
+        self.rt.block_on(self.client.health())
+    }
+    fn describe(&self) -> String {
+        format!("{:?}", self.client)
+    }
+}
+
+/// How a scenario reaches the server.
+#[derive(Clone, Copy, Debug)]
+pub enum Via {
+    InProcessBlocking,
+    InProcessAsync,
+    UreqLoopback,
+    HyperLoopback,
+}
+
+/// A server, and clients of it reached one way.
+pub struct Setup {
+    pub via: Via,
+    pub server: Arc<MemoryServer>,
+    pub clock: ManualClock,
+    net: InProcess,
+    loopback: Option<LoopbackServer>,
+    rt: Arc<tokio::runtime::Runtime>,
+}
+
+/// The instant the server's clock reads.
+pub fn start() -> Timestamp {
+    mana_sync_testkit::start_time()
+}
+
+impl Setup {
+    pub fn new(via: Via) -> Setup {
+        let clock = ManualClock::new(start());
+        let server = Arc::new(MemoryServer::with_clock(clock.clone()).with_prefix(PREFIX));
+        let net = InProcess::new(server.clone(), clock.clone());
+        let loopback = match via {
+            Via::UreqLoopback | Via::HyperLoopback => Some(
+                LoopbackServer::start(server.clone())
+                    .unwrap()
+                    .with_prefix(PREFIX),
+            ),
+            _ => None,
+        };
+        let rt = Arc::new(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap(),
+        );
+        Setup {
+            via,
+            server,
+            clock,
+            net,
+            loopback,
+            rt,
+        }
+    }
+
+    /// The base URL a user would configure: with the prefix and a trailing
+    /// slash.
+    pub fn base_url(&self) -> String {
+        match &self.loopback {
+            Some(l) => format!("{}/", l.base_url()),
+            None => format!("http://mana-sync.test{PREFIX}/"),
+        }
+    }
+
+    /// A client of `user` with this client id.
+    pub fn client(&self, user: &str, client_id: &str) -> Box<dyn Api> {
+        self.client_with_token(&token_for(user), client_id)
+    }
+
+    pub fn client_with_token(&self, token: &str, client_id: &str) -> Box<dyn Api> {
+        let config = Config::new(&self.base_url(), token, client_id).unwrap();
+        let clock = self.clock.clone();
+        match self.via {
+            Via::InProcessBlocking => Box::new(self.net.blocking_client(config)),
+            Via::InProcessAsync => Box::new(BlockOn {
+                rt: self.rt.clone(),
+                client: self.net.async_client(config),
+            }),
+            Via::UreqLoopback => {
+                Box::new(mana_sync_ureq::client(config).unwrap().with_clock(clock))
+            }
+            Via::HyperLoopback => {
+                let _guard = self.rt.enter();
+                Box::new(BlockOn {
+                    rt: self.rt.clone(),
+                    client: mana_sync_hyper::client(config).unwrap().with_clock(clock),
+                })
+            }
+        }
+    }
+
+    /// TCP connections accepted, over loopback.
+    pub fn connections(&self) -> Option<usize> {
+        self.loopback
+            .as_ref()
+            .map(LoopbackServer::connections_accepted)
+    }
+}
+
+/// `{"n": i, "title": "row i"}` as a push-body insert.
+pub fn seed_insert(table: &str, i: usize) -> Value {
+    serde_json::json!({"table": table, "id": format!("r-{i:04}"), "op": "insert", "data": {"n": i, "title": format!("row {i}")}})
+}
