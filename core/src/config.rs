@@ -94,6 +94,7 @@ fn redact_userinfo(url: &str) -> String {
 #[derive(Clone)]
 pub struct Config {
     sync_url: BaseUrl,
+    auth_url: Option<BaseUrl>,
     token: Token,
     client_id: String,
     client_id_header: http::HeaderValue,
@@ -107,6 +108,7 @@ impl Config {
         let (client_id, client_id_header) = check_client_id(client_id)?;
         Ok(Config {
             sync_url,
+            auth_url: None,
             token,
             client_id,
             client_id_header,
@@ -116,6 +118,18 @@ impl Config {
     /// The sync service's base URL.
     pub fn sync_url(&self) -> &BaseUrl {
         &self.sync_url
+    }
+
+    /// Sets the auth service's base URL (mana-auth), where the vault hands out
+    /// the user's master key.
+    pub fn with_auth_url(mut self, auth_url: &str) -> Result<Config, Error> {
+        self.auth_url = Some(BaseUrl::parse(auth_url)?);
+        Ok(self)
+    }
+
+    /// The auth service's base URL, if set.
+    pub fn auth_url(&self) -> Option<&BaseUrl> {
+        self.auth_url.as_ref()
     }
 
     /// The token.
@@ -157,6 +171,7 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("sync_url", &self.sync_url)
+            .field("auth_url", &self.auth_url)
             .field("token", &self.token)
             .field("client_id", &self.client_id)
             .finish()

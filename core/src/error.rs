@@ -217,6 +217,33 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The user is in zero-knowledge mode: the server holds only a key wrapped
+    /// with the user's recovery code, so nothing server-side can encrypt or
+    /// decrypt for them.
+    #[error(
+        "the user's vault is zero-knowledge: only their recovery code unlocks the key, so this \
+         client cannot read or write their encrypted fields"
+    )]
+    ZeroKnowledgeUser,
+    /// The user never opened the vault (404 `VAULT_NOT_INITIALISED`). The
+    /// browser initialises it on first use; a client should not mint a key
+    /// behind the user's back.
+    #[error("the user's encryption vault is not initialised yet (the user opens it in the app)")]
+    VaultNotInitialised,
+    /// The vault answered with an unexpected status.
+    #[error("fetching the master key failed ({status}): {body}")]
+    VaultFetch {
+        /// The status.
+        status: u16,
+        /// The first 200 characters of the body.
+        body: String,
+    },
+    /// A value could not be encrypted or decrypted.
+    #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+    /// A field of a record could not be decrypted.
+    #[error(transparent)]
+    Field(#[from] crate::crypto::FieldCryptoError),
     /// An operation was driven out of order (a bug in the driver).
     #[error("operation misused: {reason}")]
     Misuse {
@@ -231,7 +258,9 @@ impl Error {
         match self {
             Error::Unauthorized { status, .. }
             | Error::Rejected { status, .. }
-            | Error::Server { status, .. } => Some(*status),
+            | Error::Server { status, .. }
+            | Error::VaultFetch { status, .. } => Some(*status),
+            Error::VaultNotInitialised => Some(404),
             Error::PaymentRequired { .. } => Some(402),
             Error::BadRequest { .. } => Some(400),
             Error::MethodNotAllowed { .. } => Some(405),
@@ -245,7 +274,9 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Transport(_) | Error::Timeout { .. } | Error::Server { .. } => true,
-            Error::Rejected { status, .. } => matches!(status, 408 | 429),
+            Error::Rejected { status, .. } | Error::VaultFetch { status, .. } => {
+                matches!(status, 408 | 429 | 500..=599)
+            }
             Error::PartialPush { source, .. } => source.is_transient(),
             _ => false,
         }
@@ -262,16 +293,17 @@ impl From<TransportError> for Error {
     }
 }
 
-/// The start of a body, as text: at most 500 characters, surrounding white
-/// space trimmed, `…` where it was cut.
+/// The start of a body, as text: surrounding white space trimmed, then the
+/// first 500 characters.
 pub(crate) fn trim_body(body: &[u8]) -> String {
+    trim_body_to(body, ERROR_BODY_CHARS)
+}
+
+/// The start of a body, at most `chars` characters.
+pub(crate) fn trim_body_to(body: &[u8], chars: usize) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
-    let mut out: String = text.chars().take(ERROR_BODY_CHARS).collect();
-    if out.len() < text.len() {
-        out.push('…');
-    }
-    out
+    text.chars().take(chars).collect()
 }
 
 #[cfg(test)]
@@ -283,8 +315,7 @@ mod tests {
         assert_eq!(trim_body(b"internal error\n"), "internal error");
         let long = "é".repeat(600);
         let t = trim_body(long.as_bytes());
-        assert_eq!(t.chars().count(), 501);
-        assert!(t.ends_with('…'));
+        assert_eq!(t.chars().count(), 500);
         assert_eq!(trim_body(&[0xff, b'a']), "\u{fffd}a");
     }
 

@@ -7,8 +7,10 @@
 //!
 //! * [`wire`]: the JSON the server speaks ([`Change`], [`SyncResponse`], ...);
 //! * [`Timestamp`], [`Cursor`] and [`Stamp`]: the three kinds of time on the wire;
+//! * [`crypto`]: the browser's `enc:1:` field encryption and [`crypto::MasterKey`];
+//!   [`KeyCache`] keeps master keys per user for a few minutes;
 //! * [`ops`]: operations ([`ops::Push`], [`ops::Pull`], [`ops::PullAll`],
-//!   [`ops::Health`]) that build [`http::Request`] values and read
+//!   [`ops::Health`], [`ops::VaultKey`]) that build [`http::Request`] values and read
 //!   [`http::Response`] values, with no sockets, no clock and no randomness:
 //!   the current time is an argument to [`Operation::step`];
 //! * [`BlockingClient`] and [`AsyncClient`]: thin facades that drive operations
@@ -42,9 +44,11 @@
 
 pub mod client;
 mod clock;
+pub mod crypto;
 mod config;
 mod endpoint;
 mod error;
+mod key_cache;
 mod operation;
 pub mod ops;
 mod response;
@@ -54,10 +58,11 @@ mod token;
 mod transport;
 pub mod wire;
 
-pub use client::{AsyncClient, BlockingClient};
+pub use client::{AsyncClient, BlockingClient, SharedKeyCache};
 pub use clock::{Clock, SystemClock};
 pub use config::{BaseUrl, Config};
 pub use error::{Error, TimeoutKind, TransportError};
+pub use key_cache::KeyCache;
 pub use operation::{Operation, Step};
 pub use stamp::Stamp;
 pub use timestamp::{Cursor, Timestamp, TimestampError};

@@ -28,7 +28,7 @@ pub use endless::EndlessServer;
 pub use in_process::InProcess;
 pub use jwt::token_for;
 pub use loopback::LoopbackServer;
-pub use server::{MemoryServer, Received, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP};
+pub use server::{MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP};
 
 use mana_sync_core::Timestamp;
 

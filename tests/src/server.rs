@@ -1,9 +1,11 @@
 //! [`MemoryServer`]: mana-sync in memory, as `http::Request -> http::Response`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use http::{header, Method, Request, Response, StatusCode};
+use base64::Engine;
+use mana_sync_core::crypto::MasterKey;
 use mana_sync_core::{Clock, Timestamp};
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
@@ -33,8 +35,23 @@ pub struct Received {
     pub body_len: usize,
 }
 
+/// What the vault endpoint (`GET /api/v1/me/encryption-vault/key`) holds
+/// for a user.
+#[derive(Clone, Debug, Default)]
+pub enum Vault {
+    /// The user never opened the vault: 404 `VAULT_NOT_INITIALISED` (the
+    /// default).
+    #[default]
+    NotInitialised,
+    /// Standard mode: 200 with the key.
+    Standard(MasterKey),
+    /// Zero-knowledge mode: 200 with only a recovery-wrapped blob.
+    ZeroKnowledge,
+}
+
 #[derive(Default)]
 struct State {
+    vaults: HashMap<String, Vault>,
     /// Per user, the log in created_at order.
     logs: BTreeMap<String, Vec<Row>>,
     inactive: HashSet<String>,
@@ -162,6 +179,11 @@ impl MemoryServer {
         self.state().fail_push_after = Some(n);
     }
 
+    /// Sets what the vault holds for `user`.
+    pub fn set_vault(&self, user: &str, vault: Vault) {
+        self.state().vaults.insert(user.to_owned(), vault);
+    }
+
     /// Every request received so far.
     pub fn received(&self) -> Vec<Received> {
         self.state().received.clone()
@@ -242,7 +264,37 @@ impl MemoryServer {
                 }),
                 _ => text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
             },
+            ["api", "v1", "me", "encryption-vault", "key"] => match method {
+                Method::GET => self.vault_key(&request),
+                _ => text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
+            },
             _ => text(StatusCode::NOT_FOUND, "404 page not found"),
+        }
+    }
+
+    /// The auth service's vault: the same tokens, no subscription check.
+    fn vault_key(&self, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+        let header = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let user = match user_of(header) {
+            Ok(user) => user,
+            Err(why) => return json_response(StatusCode::UNAUTHORIZED, &json!({"error": why})),
+        };
+        let vault = self.state().vaults.get(&user).cloned().unwrap_or_default();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        match vault {
+            Vault::NotInitialised => json_response(
+                StatusCode::NOT_FOUND,
+                &json!({"code": "VAULT_NOT_INITIALISED", "message": "Vault has not been initialised"}),
+            ),
+            Vault::Standard(key) => json_response(
+                StatusCode::OK,
+                &json!({"masterKey": b64.encode(key.expose()), "formatVersion": 1, "kekId": "kek-testkit"}),
+            ),
+            Vault::ZeroKnowledge => json_response(
+                StatusCode::OK,
+                &json!({"requiresRecoveryCode": true, "recoveryWrappedMk": b64.encode([7u8; 48]),
+                        "recoveryIv": b64.encode([9u8; 12]), "formatVersion": 1}),
+            ),
         }
     }
 

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use common::{seed_insert, start, Setup, Via, PREFIX};
@@ -249,17 +250,6 @@ fn health_and_redaction(setup: &Setup) {
     let _ = start();
 }
 
-macro_rules! four_ways {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::*;
-            #[test] fn in_process_blocking() { super::$scenario(&Setup::new(Via::InProcessBlocking)) }
-            #[test] fn in_process_async() { super::$scenario(&Setup::new(Via::InProcessAsync)) }
-            #[test] fn ureq_loopback() { super::$scenario(&Setup::new(Via::UreqLoopback)) }
-            #[test] fn hyper_loopback() { super::$scenario(&Setup::new(Via::HyperLoopback)) }
-        }
-    )*};
-}
 
 four_ways!(
     push_then_pull,

@@ -1,13 +1,15 @@
 //! [`BlockingClient`]: the blocking facade.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 
-use crate::ops::{PullAllOutcome, PushOutcome};
+use super::SharedKeyCache;
+use crate::crypto::MasterKey;
+use crate::ops::{PullAllOutcome, PushOutcome, VaultKey};
 use crate::{
-    BlockingTransport, Change, Clock, Config, Cursor, Error, Health, Operation, Step, SyncResponse,
+    BlockingTransport, Change, Clock, Config, Cursor, Error, Health, KeyCache, Operation, Step, SyncResponse,
     SystemClock,
 };
 
@@ -20,6 +22,7 @@ pub struct BlockingClient<T> {
     config: Config,
     transport: T,
     clock: Arc<dyn Clock>,
+    keys: SharedKeyCache,
 }
 
 impl<T: BlockingTransport> BlockingClient<T> {
@@ -29,12 +32,20 @@ impl<T: BlockingTransport> BlockingClient<T> {
             config,
             transport,
             clock: Arc::new(SystemClock),
+            keys: Arc::new(Mutex::new(KeyCache::default())),
         }
     }
 
     /// Replaces the clock (a fixed one, in tests).
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Shares a master-key cache (e.g. between the clients of a gateway
+    /// serving many users, or to set another time-to-live).
+    pub fn with_key_cache(mut self, keys: SharedKeyCache) -> Self {
+        self.keys = keys;
         self
     }
 
@@ -114,6 +125,18 @@ impl<T: BlockingTransport> BlockingClient<T> {
         since: &Cursor,
     ) -> Result<PullAllOutcome, Error> {
         self.run(super::pull_all(&self.config, app_id, collection, since)?)
+    }
+
+    /// The master key of `user_id` (the user the token speaks for), from the
+    /// cache while fresh (5 minutes by default), else from the vault
+    /// ([`VaultKey`]; needs [`Config::with_auth_url`]).
+    pub fn master_key(&self, user_id: &str) -> Result<MasterKey, Error> {
+        if let Some(key) = super::cached_key(&self.keys, user_id, self.clock.now()) {
+            return Ok(key);
+        }
+        let key = self.run(VaultKey::new(&self.config)?)?;
+        super::remember_key(&self.keys, user_id, &key, self.clock.now());
+        Ok(key)
     }
 
     /// The service's health.

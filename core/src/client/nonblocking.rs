@@ -1,13 +1,15 @@
 //! [`AsyncClient`]: the async facade.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 
-use crate::ops::{PullAllOutcome, PushOutcome};
+use super::SharedKeyCache;
+use crate::crypto::MasterKey;
+use crate::ops::{PullAllOutcome, PushOutcome, VaultKey};
 use crate::{
-    AsyncTransport, Change, Clock, Config, Cursor, Error, Health, Operation, Step, SyncResponse,
+    AsyncTransport, Change, Clock, Config, Cursor, Error, Health, KeyCache, Operation, Step, SyncResponse,
     SystemClock,
 };
 
@@ -22,6 +24,7 @@ pub struct AsyncClient<T> {
     config: Config,
     transport: T,
     clock: Arc<dyn Clock>,
+    keys: SharedKeyCache,
 }
 
 impl<T: AsyncTransport> AsyncClient<T> {
@@ -31,12 +34,20 @@ impl<T: AsyncTransport> AsyncClient<T> {
             config,
             transport,
             clock: Arc::new(SystemClock),
+            keys: Arc::new(Mutex::new(KeyCache::default())),
         }
     }
 
     /// Replaces the clock (a fixed one, in tests).
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Shares a master-key cache (e.g. between the clients of a gateway
+    /// serving many users, or to set another time-to-live).
+    pub fn with_key_cache(mut self, keys: SharedKeyCache) -> Self {
+        self.keys = keys;
         self
     }
 
@@ -120,6 +131,18 @@ impl<T: AsyncTransport> AsyncClient<T> {
     ) -> Result<PullAllOutcome, Error> {
         self.run(super::pull_all(&self.config, app_id, collection, since)?)
             .await
+    }
+
+    /// The master key of `user_id` (the user the token speaks for), from the
+    /// cache while fresh (5 minutes by default), else from the vault
+    /// ([`VaultKey`]; needs [`Config::with_auth_url`]).
+    pub async fn master_key(&self, user_id: &str) -> Result<MasterKey, Error> {
+        if let Some(key) = super::cached_key(&self.keys, user_id, self.clock.now()) {
+            return Ok(key);
+        }
+        let key = self.run(VaultKey::new(&self.config)?).await?;
+        super::remember_key(&self.keys, user_id, &key, self.clock.now());
+        Ok(key)
     }
 
     /// The service's health.

@@ -5,8 +5,10 @@ mod health;
 mod pull;
 mod pull_all;
 mod push;
+mod vault_key;
 
 pub use health::Health;
 pub use pull::Pull;
 pub use pull_all::{PullAll, PullAllOutcome};
 pub use push::{Push, PushOutcome};
+pub use vault_key::VaultKey;

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use mana_sync_core::crypto::MasterKey;
 use mana_sync_core::ops::{PullAllOutcome, PushOutcome};
 use mana_sync_core::{
     AsyncClient, AsyncTransport, BlockingClient, BlockingTransport, Change, Config, Cursor, Error,
@@ -34,6 +35,7 @@ pub trait Api {
         since: &Cursor,
     ) -> Result<PullAllOutcome, Error>;
     fn health(&self) -> Result<Health, Error>;
+    fn master_key(&self, user_id: &str) -> Result<MasterKey, Error>;
     fn describe(&self) -> String;
 }
 
@@ -63,6 +65,9 @@ impl<T: BlockingTransport> Api for BlockingClient<T> {
     }
     fn health(&self) -> Result<Health, Error> {
         BlockingClient::health(self)
+    }
+    fn master_key(&self, user_id: &str) -> Result<MasterKey, Error> {
+        BlockingClient::master_key(self, user_id)
     }
     fn describe(&self) -> String {
         format!("{self:?}")
@@ -103,6 +108,9 @@ impl<T: AsyncTransport> Api for BlockOn<T> {
     }
     fn health(&self) -> Result<Health, Error> {
         self.rt.block_on(self.client.health())
+    }
+    fn master_key(&self, user_id: &str) -> Result<MasterKey, Error> {
+        self.rt.block_on(self.client.master_key(user_id))
     }
     fn describe(&self) -> String {
         format!("{:?}", self.client)
@@ -178,7 +186,9 @@ impl Setup {
     }
 
     pub fn client_with_token(&self, token: &str, client_id: &str) -> Box<dyn Api> {
-        let config = Config::new(&self.base_url(), token, client_id).unwrap();
+        let config = Config::new(&self.base_url(), token, client_id)
+            .and_then(|c| c.with_auth_url(&self.base_url()))
+            .unwrap();
         let clock = self.clock.clone();
         match self.via {
             Via::InProcessBlocking => Box::new(self.net.blocking_client(config)),
@@ -210,4 +220,19 @@ impl Setup {
 /// `{"n": i, "title": "row i"}` as a push-body insert.
 pub fn seed_insert(table: &str, i: usize) -> Value {
     serde_json::json!({"table": table, "id": format!("r-{i:04}"), "op": "insert", "data": {"n": i, "title": format!("row {i}")}})
+}
+
+/// Runs each scenario four ways: in process (blocking, async) and over
+/// loopback (ureq, hyper).
+#[macro_export]
+macro_rules! four_ways {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            use super::*;
+            #[test] fn in_process_blocking() { super::$scenario(&Setup::new(Via::InProcessBlocking)) }
+            #[test] fn in_process_async() { super::$scenario(&Setup::new(Via::InProcessAsync)) }
+            #[test] fn ureq_loopback() { super::$scenario(&Setup::new(Via::UreqLoopback)) }
+            #[test] fn hyper_loopback() { super::$scenario(&Setup::new(Via::HyperLoopback)) }
+        }
+    )*};
 }

@@ -1,0 +1,233 @@
+//! `enc:1:` values: [`encrypt_value`], [`decrypt_value`] and the record
+//! helpers.
+
+use aes_gcm::aead::rand_core::{CryptoRng, RngCore};
+use aes_gcm::aead::{Aead, KeyInit, OsRng};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine;
+use serde_json::{Map, Value};
+use zeroize::Zeroizing;
+
+use super::{to_js_json, CryptoError, FieldCryptoError, MasterKey};
+
+/// What every encrypted value starts with.
+pub const PREFIX: &str = "enc:1:";
+
+const IV_BYTES: usize = 12;
+const TAG_BYTES: usize = 16;
+
+/// Standard alphabet; writes `=` padding, reads with or without it (as the
+/// browser's `atob` does).
+pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// A 12-byte AES-GCM nonce. Use a fresh one for every value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Iv([u8; IV_BYTES]);
+
+impl Iv {
+    /// An IV from exactly 12 bytes.
+    pub fn from_bytes(bytes: [u8; IV_BYTES]) -> Iv {
+        Iv(bytes)
+    }
+
+    /// An IV from standard base64 of 12 bytes.
+    pub fn from_base64(text: &str) -> Result<Iv, CryptoError> {
+        let bytes = BASE64.decode(text).map_err(|_| CryptoError::Malformed {
+            reason: "the IV is not standard base64".into(),
+        })?;
+        let array: [u8; IV_BYTES] = bytes.as_slice().try_into().map_err(|_| CryptoError::Malformed {
+            reason: format!("the IV is {} bytes, not 12", bytes.len()),
+        })?;
+        Ok(Iv(array))
+    }
+
+    /// A fresh IV from `rng`.
+    pub fn from_rng<R: RngCore + CryptoRng>(rng: &mut R) -> Result<Iv, CryptoError> {
+        let mut bytes = [0u8; IV_BYTES];
+        rng.try_fill_bytes(&mut bytes).map_err(|e| CryptoError::Random { reason: e.to_string() })?;
+        Ok(Iv(bytes))
+    }
+
+    /// A fresh IV from the operating system's random number generator.
+    pub fn random() -> Result<Iv, CryptoError> {
+        Iv::from_rng(&mut OsRng)
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8; IV_BYTES] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Iv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Iv({})", BASE64.encode(self.0))
+    }
+}
+
+fn cipher(key: &MasterKey) -> Aes256Gcm {
+    Aes256Gcm::new(key.expose().into())
+}
+
+/// Whether `value` is a string in the `enc:1:` format (by its prefix).
+pub fn is_encrypted(value: &Value) -> bool {
+    matches!(value, Value::String(s) if s.starts_with(PREFIX))
+}
+
+/// Encrypts one value: `null` stays `null`; anything else becomes the string
+/// `enc:1:<base64 iv>.<base64 ciphertext‖tag>` of its `JSON.stringify` text.
+///
+/// ```
+/// use mana_sync_core::crypto::{decrypt_value, encrypt_value, Iv, MasterKey};
+/// use serde_json::json;
+///
+/// let key = MasterKey::from_bytes(&[7; 32])?;
+/// let wire = encrypt_value(&key, &Iv::from_bytes([1; 12]), &json!({"title": "Buy milk"}));
+/// assert!(wire.as_str().is_some_and(|s| s.starts_with("enc:1:AQEBAQEBAQEBAQEB.")));
+/// assert_eq!(decrypt_value(&key, &wire)?, json!({"title": "Buy milk"}));
+/// # Ok::<(), mana_sync_core::crypto::CryptoError>(())
+/// ```
+pub fn encrypt_value(key: &MasterKey, iv: &Iv, value: &Value) -> Value {
+    if value.is_null() {
+        return Value::Null;
+    }
+    let plaintext = Zeroizing::new(to_js_json(value).into_bytes());
+    // AES-GCM encryption of an in-memory buffer below 64 GiB cannot fail.
+    let sealed = cipher(key)
+        .encrypt(Nonce::from_slice(&iv.0), plaintext.as_slice())
+        .unwrap_or_default();
+    Value::String(format!("{PREFIX}{}.{}", BASE64.encode(iv.0), BASE64.encode(sealed)))
+}
+
+/// Decrypts one value. Anything that is not a string starting with
+/// `enc:1:` comes back unchanged.
+pub fn decrypt_value(key: &MasterKey, value: &Value) -> Result<Value, CryptoError> {
+    let Some(blob) = value.as_str().and_then(|s| s.strip_prefix(PREFIX)) else {
+        return Ok(value.clone());
+    };
+    let (iv, sealed) = blob.split_once('.').ok_or_else(|| CryptoError::Malformed {
+        reason: "no `.` between the IV and the ciphertext".into(),
+    })?;
+    let iv = Iv::from_base64(iv)?;
+    let sealed = BASE64.decode(sealed).map_err(|_| CryptoError::Malformed {
+        reason: "the ciphertext is not standard base64".into(),
+    })?;
+    if sealed.len() < TAG_BYTES {
+        return Err(CryptoError::Malformed {
+            reason: format!("the ciphertext is {} bytes, shorter than the 16-byte tag", sealed.len()),
+        });
+    }
+    let plaintext = Zeroizing::new(
+        cipher(key)
+            .decrypt(Nonce::from_slice(&iv.0), sealed.as_slice())
+            .map_err(|_| CryptoError::Auth)?,
+    );
+    let text = std::str::from_utf8(&plaintext).map_err(|e| CryptoError::Json {
+        reason: format!("not UTF-8: {e}"),
+    })?;
+    serde_json::from_str(text).map_err(|e| CryptoError::Json {
+        reason: format!("{} at line {} column {}", classify(&e), e.line(), e.column()),
+    })
+}
+
+/// The parser's category, without quoting the plaintext.
+fn classify(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Eof => "unexpected end",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "unexpected data",
+        serde_json::error::Category::Io => "read error",
+    }
+}
+
+/// Encrypts the named fields of a record in place, each with a fresh IV from
+/// `rng`. Absent and `null` fields are left alone, and so are fields already
+/// in the `enc:1:` format.
+pub fn encrypt_fields<R: RngCore + CryptoRng>(
+    key: &MasterKey,
+    record: &mut Map<String, Value>,
+    fields: &[&str],
+    rng: &mut R,
+) -> Result<(), CryptoError> {
+    for name in fields {
+        if let Some(value) = record.get_mut(*name) {
+            if value.is_null() || is_encrypted(value) {
+                continue;
+            }
+            let iv = Iv::from_rng(rng)?;
+            *value = encrypt_value(key, &iv, value);
+        }
+    }
+    Ok(())
+}
+
+/// Decrypts the named fields of a record in place. Fields that are absent or
+/// not encrypted are left alone.
+pub fn decrypt_fields(key: &MasterKey, record: &mut Map<String, Value>, fields: &[&str]) -> Result<(), FieldCryptoError> {
+    for name in fields {
+        if let Some(value) = record.get_mut(*name) {
+            *value = decrypt_value(key, value).map_err(|error| FieldCryptoError {
+                field: (*name).to_owned(),
+                error,
+            })?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn key(b: u8) -> MasterKey {
+        MasterKey::from_bytes(&[b; 32]).unwrap()
+    }
+
+    #[test]
+    fn every_flipped_byte_fails_authentication() {
+        let wire = encrypt_value(&key(1), &Iv::from_bytes([9; 12]), &json!("secret"));
+        let blob = wire.as_str().unwrap().strip_prefix(PREFIX).unwrap();
+        let (iv, ct) = blob.split_once('.').unwrap();
+        let sealed = BASE64.decode(ct).unwrap();
+        for i in 0..sealed.len() {
+            let mut bad = sealed.clone();
+            bad[i] ^= 0x01;
+            let tampered = json!(format!("{PREFIX}{iv}.{}", BASE64.encode(&bad)));
+            assert_eq!(decrypt_value(&key(1), &tampered), Err(CryptoError::Auth), "byte {i}");
+        }
+        assert_eq!(decrypt_value(&key(2), &wire), Err(CryptoError::Auth));
+    }
+
+    #[test]
+    fn malformed_blobs() {
+        for bad in ["enc:1:", "enc:1:abc", "enc:1:AAAA.AAAA", "enc:1:AAAAAAAAAAAAAAAA.AAAA", "enc:1:AAAAAAAAAAAAAAAA.@@@@"] {
+            assert!(matches!(decrypt_value(&key(1), &json!(bad)), Err(CryptoError::Malformed { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn fields_round_trip_and_pass_through() {
+        let mut record = json!({"title": "t", "notes": null, "done": false}).as_object().cloned().unwrap();
+        encrypt_fields(&key(3), &mut record, &["title", "notes", "missing"], &mut OsRng).unwrap();
+        assert!(is_encrypted(&record["title"]));
+        assert!(record["notes"].is_null());
+        assert_eq!(record["done"], json!(false));
+        let once = record.clone();
+        encrypt_fields(&key(3), &mut record, &["title"], &mut OsRng).unwrap();
+        assert_eq!(record, once, "already encrypted fields are not encrypted twice");
+        decrypt_fields(&key(3), &mut record, &["title", "notes"]).unwrap();
+        assert_eq!(record["title"], json!("t"));
+        let mut other = once.clone();
+        let err = decrypt_fields(&key(4), &mut other, &["title"]).unwrap_err();
+        assert_eq!(err.field, "title");
+        assert_eq!(err.error, CryptoError::Auth);
+    }
+}

@@ -1,0 +1,176 @@
+//! [`to_js_json`]: the text JavaScript's `JSON.stringify` writes for a value.
+
+use std::fmt::Write;
+
+use serde_json::{Map, Number, Value};
+
+/// The largest integer JavaScript holds exactly (2^53).
+const MAX_SAFE: u64 = 1 << 53;
+
+/// Writes `value` exactly as JavaScript's `JSON.stringify` would:
+///
+/// * an object's members in insertion order, except that keys which are
+///   array indices (canonical decimal integers from 0 to 4294967294) come
+///   first, in ascending numeric order;
+/// * numbers as JavaScript prints them: `1e+21`, `1.23e-18`, `0.000001`,
+///   `1e-7`; `-0` and `0.0` as `0`; `1.0` as `1`;
+/// * strings with only `"`, `\` and control characters escaped (`\b \f \n
+///   \r \t`, else `\u00xx`); `/`, U+007F, U+2028, U+2029 and non-ASCII as is.
+///
+/// Integers beyond 2^53 are written as JavaScript would after reading them
+/// (rounded to the nearest double), since that is what the browser encrypts
+/// and reads back: `9007199254740993` becomes `9007199254740992`.
+///
+/// ```
+/// use mana_sync_core::crypto::to_js_json;
+/// use serde_json::json;
+///
+/// assert_eq!(to_js_json(&json!({"b": 1, "2": 2, "1": 1e21})), r#"{"1":1e+21,"2":2,"b":1}"#);
+/// ```
+pub fn to_js_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value);
+    out
+}
+
+fn write_value(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => write_number(out, n),
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(members) => write_object(out, members),
+    }
+}
+
+/// An array index, as ECMAScript orders own property keys: a canonical
+/// decimal integer below 2^32 - 1.
+fn array_index(key: &str) -> Option<u32> {
+    if key.is_empty() || key.len() > 10 || (key.len() > 1 && key.starts_with('0')) {
+        return None;
+    }
+    if !key.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    key.parse::<u64>().ok().filter(|&n| n < u64::from(u32::MAX)).map(|n| n as u32)
+}
+
+fn write_object(out: &mut String, members: &Map<String, Value>) {
+    let mut indices: Vec<(u32, &String, &Value)> = Vec::new();
+    let mut others: Vec<(&String, &Value)> = Vec::new();
+    for (k, v) in members {
+        match array_index(k) {
+            Some(i) => indices.push((i, k, v)),
+            None => others.push((k, v)),
+        }
+    }
+    indices.sort_by_key(|(i, _, _)| *i);
+    out.push('{');
+    let ordered = indices.into_iter().map(|(_, k, v)| (k, v)).chain(others);
+    for (n, (k, v)) in ordered.enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        write_string(out, k);
+        out.push(':');
+        write_value(out, v);
+    }
+    out.push('}');
+}
+
+fn write_number(out: &mut String, n: &Number) {
+    if let Some(u) = n.as_u64() {
+        if u <= MAX_SAFE {
+            let _ = write!(out, "{u}");
+            return;
+        }
+    } else if let Some(i) = n.as_i64() {
+        if i.unsigned_abs() <= MAX_SAFE {
+            let _ = write!(out, "{i}");
+            return;
+        }
+    }
+    match n.as_f64() {
+        Some(f) if f.is_finite() => out.push_str(ryu_js::Buffer::new().format_finite(f)),
+        // JSON.stringify writes non-finite numbers as null.
+        _ => out.push_str("null"),
+    }
+}
+
+fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn js(text: &str) -> String {
+        to_js_json(&serde_json::from_str(text).unwrap())
+    }
+
+    #[test]
+    fn numbers_as_javascript_prints_them() {
+        for (input, want) in [
+            ("0", "0"),
+            ("-0", "0"),
+            ("-0.0", "0"),
+            ("1.0", "1"),
+            ("1.5", "1.5"),
+            ("0.1", "0.1"),
+            ("1e21", "1e+21"),
+            ("1e20", "100000000000000000000"),
+            ("123e-20", "1.23e-18"),
+            ("0.000001", "0.000001"),
+            ("1e-7", "1e-7"),
+            ("9007199254740992", "9007199254740992"),
+            ("9007199254740993", "9007199254740992"),
+            ("-9007199254740993", "-9007199254740992"),
+            ("18446744073709551615", "18446744073709552000"),
+            ("123456789012345680000", "123456789012345680000"),
+            ("-123456789", "-123456789"),
+        ] {
+            assert_eq!(js(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn index_keys_first() {
+        assert_eq!(
+            js(r#"{"b":1,"2":2,"1":3,"10":4,"-1":5,"01":6,"4294967295":7,"4294967294":8,"1.5":9}"#),
+            r#"{"1":3,"2":2,"10":4,"4294967294":8,"b":1,"-1":5,"01":6,"4294967295":7,"1.5":9}"#
+        );
+    }
+
+    #[test]
+    fn string_escapes() {
+        assert_eq!(to_js_json(&Value::from("a\"\\\u{0}\u{1f}\u{7f}\u{2028}/é\n")), "\"a\\\"\\\\\\u0000\\u001f\u{7f}\u{2028}/é\\n\"");
+    }
+}
