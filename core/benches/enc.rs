@@ -14,7 +14,12 @@ const VALUES: usize = 100_000;
 
 fn values() -> Vec<Value> {
     (0..VALUES)
-        .map(|i| Value::String(format!("{i:08} Steuererklärung 2026: Belege sammeln, Termin mit Anna – {}", "x".repeat(120))))
+        .map(|i| {
+            Value::String(format!(
+                "{i:08} Steuererklärung 2026: Belege sammeln, Termin mit Anna – {}",
+                "x".repeat(120)
+            ))
+        })
         .collect()
 }
 
@@ -28,7 +33,11 @@ fn bench(c: &mut Criterion) {
     let key = MasterKey::from_bytes(&[7; 32]).unwrap_or_else(|e| panic!("{e}"));
     let plain = values();
     let size = mana_sync_core::crypto::to_js_json(&plain[0]).len();
-    let wire: Vec<Value> = plain.iter().enumerate().map(|(i, v)| encrypt_value(&key, &iv(i), v)).collect();
+    let wire: Vec<Value> = plain
+        .iter()
+        .enumerate()
+        .map(|(i, v)| encrypt_value(&key, &iv(i), v))
+        .collect();
     let mut group = c.benchmark_group(format!("enc:1: {VALUES} values of {size} bytes"));
     group.sample_size(10);
     group.throughput(Throughput::Elements(VALUES as u64));

@@ -79,7 +79,8 @@ impl KeyCache {
     /// Drops every key that expired by `now`.
     pub fn purge_expired(&mut self, now: Timestamp) {
         let ttl = self.ttl;
-        self.entries.retain(|_, (_, at)| now.saturating_duration_since(*at) < ttl);
+        self.entries
+            .retain(|_, (_, at)| now.saturating_duration_since(*at) < ttl);
     }
 
     /// How many keys it holds (expired ones included until touched).

@@ -44,8 +44,8 @@
 
 pub mod client;
 mod clock;
-pub mod crypto;
 mod config;
+pub mod crypto;
 mod endpoint;
 mod error;
 mod key_cache;

@@ -3,12 +3,17 @@
 
 #![allow(clippy::unwrap_used)]
 
-use mana_sync_core::crypto::{decrypt_value, encrypt_value, to_js_json, CryptoError, Iv, MasterKey};
+use mana_sync_core::crypto::{
+    decrypt_value, encrypt_value, to_js_json, CryptoError, Iv, MasterKey,
+};
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value};
 
 fn any_string() -> impl Strategy<Value = String> {
-    prop_oneof![any::<String>(), "[\\x00-\\x1f\"\\\\/\u{7f}\u{2028}\u{2029}a-z0-9]{0,12}"]
+    prop_oneof![
+        any::<String>(),
+        "[\\x00-\\x1f\"\\\\/\u{7f}\u{2028}\u{2029}a-z0-9]{0,12}"
+    ]
 }
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -87,6 +92,9 @@ fn keys_never_show() {
         shown.push(e.to_string());
     }
     for text in shown {
-        assert!(!text.contains("WlpaWlpa") && !text.contains("90, 90") && !text.contains("5a5a"), "{text}");
+        assert!(
+            !text.contains("WlpaWlpa") && !text.contains("90, 90") && !text.contains("5a5a"),
+            "{text}"
+        );
     }
 }

@@ -16,10 +16,18 @@ fn config() -> Config {
 fn answer(status: u16, body: &str) -> Result<MasterKey, Error> {
     let now = Timestamp::UNIX_EPOCH;
     let mut op = VaultKey::new(&config()).unwrap();
-    let Step::Send(req) = op.step(now) else { panic!("no request") };
-    assert_eq!(req.uri(), "https://auth.example.com/api/v1/me/encryption-vault/key");
+    let Step::Send(req) = op.step(now) else {
+        panic!("no request")
+    };
+    assert_eq!(
+        req.uri(),
+        "https://auth.example.com/api/v1/me/encryption-vault/key"
+    );
     assert_eq!(req.headers()["authorization"], "Bearer tok");
-    let response = http::Response::builder().status(status).body(body.as_bytes().to_vec()).unwrap();
+    let response = http::Response::builder()
+        .status(status)
+        .body(body.as_bytes().to_vec())
+        .unwrap();
     op.on_response(now, Ok(response));
     match op.step(now) {
         Step::Done(result) => result,
@@ -31,7 +39,11 @@ const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 #[test]
 fn standard_mode_gives_the_key() {
-    let key = answer(200, &format!(r#"{{"masterKey":"{KEY}","formatVersion":1,"kekId":"k-1"}}"#)).unwrap();
+    let key = answer(
+        200,
+        &format!(r#"{{"masterKey":"{KEY}","formatVersion":1,"kekId":"k-1"}}"#),
+    )
+    .unwrap();
     assert_eq!(key, MasterKey::from_base64(KEY).unwrap());
 }
 
@@ -42,16 +54,31 @@ fn zero_knowledge_answers() {
         r#"{"formatVersion":1}"#,
         &format!(r#"{{"masterKey":"{KEY}","zeroKnowledge":true}}"#),
     ] {
-        assert!(matches!(answer(200, body), Err(Error::ZeroKnowledgeUser)), "{body}");
+        assert!(
+            matches!(answer(200, body), Err(Error::ZeroKnowledgeUser)),
+            "{body}"
+        );
     }
 }
 
 #[test]
 fn refusals_and_failures() {
-    assert!(matches!(answer(404, r#"{"code":"VAULT_NOT_INITIALISED"}"#), Err(Error::VaultNotInitialised)));
-    assert!(matches!(answer(404, "not here"), Err(Error::VaultFetch { status: 404, .. })));
-    assert!(matches!(answer(401, "nope"), Err(Error::Unauthorized { status: 401, .. })));
-    assert!(matches!(answer(403, "nope"), Err(Error::Unauthorized { status: 403, .. })));
+    assert!(matches!(
+        answer(404, r#"{"code":"VAULT_NOT_INITIALISED"}"#),
+        Err(Error::VaultNotInitialised)
+    ));
+    assert!(matches!(
+        answer(404, "not here"),
+        Err(Error::VaultFetch { status: 404, .. })
+    ));
+    assert!(matches!(
+        answer(401, "nope"),
+        Err(Error::Unauthorized { status: 401, .. })
+    ));
+    assert!(matches!(
+        answer(403, "nope"),
+        Err(Error::Unauthorized { status: 403, .. })
+    ));
     let long = "x".repeat(300);
     match answer(503, &long) {
         Err(Error::VaultFetch { status: 503, body }) => assert_eq!(body, "x".repeat(200)),
@@ -60,7 +87,10 @@ fn refusals_and_failures() {
     // A key of the wrong size is an error, and the body (a key) is not echoed.
     match answer(200, r#"{"masterKey":"AAECAwQFBgcICQoLDA0ODw=="}"#) {
         Err(e @ Error::Decode { .. }) => {
-            assert!(e.to_string().contains("masterKey") && !e.to_string().contains("AAECAwQF"), "{e}");
+            assert!(
+                e.to_string().contains("masterKey") && !e.to_string().contains("AAECAwQF"),
+                "{e}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -70,5 +100,8 @@ fn refusals_and_failures() {
 #[test]
 fn no_auth_url_is_a_config_error() {
     let config = Config::new("https://sync.example.com", "tok", "c").unwrap();
-    assert!(matches!(VaultKey::new(&config), Err(Error::InvalidConfig { .. })));
+    assert!(matches!(
+        VaultKey::new(&config),
+        Err(Error::InvalidConfig { .. })
+    ));
 }

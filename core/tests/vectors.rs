@@ -6,7 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use mana_sync_core::crypto::{decrypt_value, encrypt_value, to_js_json, CryptoError, Iv, MasterKey};
+use mana_sync_core::crypto::{
+    decrypt_value, encrypt_value, to_js_json, CryptoError, Iv, MasterKey,
+};
 use serde_json::Value;
 
 fn vectors_dir() -> PathBuf {
@@ -18,21 +20,30 @@ fn vectors_dir() -> PathBuf {
 }
 
 fn str_of<'a>(v: &'a Value, member: &str) -> Result<&'a str, String> {
-    v[member].as_str().ok_or_else(|| format!("no string `{member}`"))
+    v[member]
+        .as_str()
+        .ok_or_else(|| format!("no string `{member}`"))
 }
 
 fn check_encrypt(v: &Value) -> Result<(), String> {
     let key = MasterKey::from_base64(str_of(v, "key")?).map_err(|e| e.to_string())?;
     let iv = Iv::from_base64(str_of(v, "iv")?).map_err(|e| e.to_string())?;
-    let value: Value = serde_json::from_str(str_of(v, "value_json")?).map_err(|e| format!("value_json: {e}"))?;
+    let value: Value =
+        serde_json::from_str(str_of(v, "value_json")?).map_err(|e| format!("value_json: {e}"))?;
     let plaintext = to_js_json(&value);
     if value.is_null() {
         // `null` is not encrypted: no plaintext goes into AES-GCM.
         if !v["wire"].is_null() {
-            return Err(format!("null must not be encrypted, but the vector has wire {}", v["wire"]));
+            return Err(format!(
+                "null must not be encrypted, but the vector has wire {}",
+                v["wire"]
+            ));
         }
     } else if plaintext != str_of(v, "plaintext")? {
-        return Err(format!("JSON text {plaintext:?}, browser wrote {:?}", v["plaintext"]));
+        return Err(format!(
+            "JSON text {plaintext:?}, browser wrote {:?}",
+            v["plaintext"]
+        ));
     }
     let wire = encrypt_value(&key, &iv, &value);
     if wire != v["wire"] {
@@ -100,7 +111,11 @@ fn every_vector_of_every_file() {
             }
         }
     }
-    assert!(failures.is_empty(), "vectors that failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "vectors that failed:\n{}",
+        failures.join("\n")
+    );
     assert!(checked > 0, "no vectors in {}", dir.display());
     eprintln!("{checked} vectors from {} files", files.len());
 }

@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use http::{header, Method, Request, Response, StatusCode};
 use base64::Engine;
+use http::{header, Method, Request, Response, StatusCode};
 use mana_sync_core::crypto::MasterKey;
 use mana_sync_core::{Clock, Timestamp};
 use percent_encoding::percent_decode_str;
@@ -274,7 +274,10 @@ impl MemoryServer {
 
     /// The auth service's vault: the same tokens, no subscription check.
     fn vault_key(&self, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
-        let header = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let header = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         let user = match user_of(header) {
             Ok(user) => user,
             Err(why) => return json_response(StatusCode::UNAUTHORIZED, &json!({"error": why})),

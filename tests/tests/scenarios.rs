@@ -250,7 +250,6 @@ fn health_and_redaction(setup: &Setup) {
     let _ = start();
 }
 
-
 four_ways!(
     push_then_pull,
     pull_all_2500,

@@ -9,8 +9,8 @@ use super::SharedKeyCache;
 use crate::crypto::MasterKey;
 use crate::ops::{PullAllOutcome, PushOutcome, VaultKey};
 use crate::{
-    BlockingTransport, Change, Clock, Config, Cursor, Error, Health, KeyCache, Operation, Step, SyncResponse,
-    SystemClock,
+    BlockingTransport, Change, Clock, Config, Cursor, Error, Health, KeyCache, Operation, Step,
+    SyncResponse, SystemClock,
 };
 
 /// A blocking mana-sync client over any [`BlockingTransport`].

@@ -19,8 +19,14 @@ use crate::{Change, Config, Cursor, Error, KeyCache, Timestamp};
 pub type SharedKeyCache = Arc<Mutex<KeyCache>>;
 
 /// The user's key from the cache, if still fresh at `now`.
-pub(crate) fn cached_key(keys: &SharedKeyCache, user_id: &str, now: Timestamp) -> Option<MasterKey> {
-    keys.lock().unwrap_or_else(PoisonError::into_inner).get(user_id, now)
+pub(crate) fn cached_key(
+    keys: &SharedKeyCache,
+    user_id: &str,
+    now: Timestamp,
+) -> Option<MasterKey> {
+    keys.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(user_id, now)
 }
 
 /// Remembers a freshly fetched key.

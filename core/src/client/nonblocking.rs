@@ -9,8 +9,8 @@ use super::SharedKeyCache;
 use crate::crypto::MasterKey;
 use crate::ops::{PullAllOutcome, PushOutcome, VaultKey};
 use crate::{
-    AsyncTransport, Change, Clock, Config, Cursor, Error, Health, KeyCache, Operation, Step, SyncResponse,
-    SystemClock,
+    AsyncTransport, Change, Clock, Config, Cursor, Error, Health, KeyCache, Operation, Step,
+    SyncResponse, SystemClock,
 };
 
 /// An async mana-sync client over any [`AsyncTransport`]. Its futures are

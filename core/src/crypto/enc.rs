@@ -42,16 +42,23 @@ impl Iv {
         let bytes = BASE64.decode(text).map_err(|_| CryptoError::Malformed {
             reason: "the IV is not standard base64".into(),
         })?;
-        let array: [u8; IV_BYTES] = bytes.as_slice().try_into().map_err(|_| CryptoError::Malformed {
-            reason: format!("the IV is {} bytes, not 12", bytes.len()),
-        })?;
+        let array: [u8; IV_BYTES] =
+            bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| CryptoError::Malformed {
+                    reason: format!("the IV is {} bytes, not 12", bytes.len()),
+                })?;
         Ok(Iv(array))
     }
 
     /// A fresh IV from `rng`.
     pub fn from_rng<R: RngCore + CryptoRng>(rng: &mut R) -> Result<Iv, CryptoError> {
         let mut bytes = [0u8; IV_BYTES];
-        rng.try_fill_bytes(&mut bytes).map_err(|e| CryptoError::Random { reason: e.to_string() })?;
+        rng.try_fill_bytes(&mut bytes)
+            .map_err(|e| CryptoError::Random {
+                reason: e.to_string(),
+            })?;
         Ok(Iv(bytes))
     }
 
@@ -103,7 +110,11 @@ pub fn encrypt_value(key: &MasterKey, iv: &Iv, value: &Value) -> Value {
     let sealed = cipher(key)
         .encrypt(Nonce::from_slice(&iv.0), plaintext.as_slice())
         .unwrap_or_default();
-    Value::String(format!("{PREFIX}{}.{}", BASE64.encode(iv.0), BASE64.encode(sealed)))
+    Value::String(format!(
+        "{PREFIX}{}.{}",
+        BASE64.encode(iv.0),
+        BASE64.encode(sealed)
+    ))
 }
 
 /// Decrypts one value. Anything that is not a string starting with
@@ -121,7 +132,10 @@ pub fn decrypt_value(key: &MasterKey, value: &Value) -> Result<Value, CryptoErro
     })?;
     if sealed.len() < TAG_BYTES {
         return Err(CryptoError::Malformed {
-            reason: format!("the ciphertext is {} bytes, shorter than the 16-byte tag", sealed.len()),
+            reason: format!(
+                "the ciphertext is {} bytes, shorter than the 16-byte tag",
+                sealed.len()
+            ),
         });
     }
     let plaintext = Zeroizing::new(
@@ -133,7 +147,12 @@ pub fn decrypt_value(key: &MasterKey, value: &Value) -> Result<Value, CryptoErro
         reason: format!("not UTF-8: {e}"),
     })?;
     serde_json::from_str(text).map_err(|e| CryptoError::Json {
-        reason: format!("{} at line {} column {}", classify(&e), e.line(), e.column()),
+        reason: format!(
+            "{} at line {} column {}",
+            classify(&e),
+            e.line(),
+            e.column()
+        ),
     })
 }
 
@@ -170,7 +189,11 @@ pub fn encrypt_fields<R: RngCore + CryptoRng>(
 
 /// Decrypts the named fields of a record in place. Fields that are absent or
 /// not encrypted are left alone.
-pub fn decrypt_fields(key: &MasterKey, record: &mut Map<String, Value>, fields: &[&str]) -> Result<(), FieldCryptoError> {
+pub fn decrypt_fields(
+    key: &MasterKey,
+    record: &mut Map<String, Value>,
+    fields: &[&str],
+) -> Result<(), FieldCryptoError> {
     for name in fields {
         if let Some(value) = record.get_mut(*name) {
             *value = decrypt_value(key, value).map_err(|error| FieldCryptoError {
@@ -201,28 +224,56 @@ mod tests {
             let mut bad = sealed.clone();
             bad[i] ^= 0x01;
             let tampered = json!(format!("{PREFIX}{iv}.{}", BASE64.encode(&bad)));
-            assert_eq!(decrypt_value(&key(1), &tampered), Err(CryptoError::Auth), "byte {i}");
+            assert_eq!(
+                decrypt_value(&key(1), &tampered),
+                Err(CryptoError::Auth),
+                "byte {i}"
+            );
         }
         assert_eq!(decrypt_value(&key(2), &wire), Err(CryptoError::Auth));
     }
 
     #[test]
     fn malformed_blobs() {
-        for bad in ["enc:1:", "enc:1:abc", "enc:1:AAAA.AAAA", "enc:1:AAAAAAAAAAAAAAAA.AAAA", "enc:1:AAAAAAAAAAAAAAAA.@@@@"] {
-            assert!(matches!(decrypt_value(&key(1), &json!(bad)), Err(CryptoError::Malformed { .. })), "{bad}");
+        for bad in [
+            "enc:1:",
+            "enc:1:abc",
+            "enc:1:AAAA.AAAA",
+            "enc:1:AAAAAAAAAAAAAAAA.AAAA",
+            "enc:1:AAAAAAAAAAAAAAAA.@@@@",
+        ] {
+            assert!(
+                matches!(
+                    decrypt_value(&key(1), &json!(bad)),
+                    Err(CryptoError::Malformed { .. })
+                ),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn fields_round_trip_and_pass_through() {
-        let mut record = json!({"title": "t", "notes": null, "done": false}).as_object().cloned().unwrap();
-        encrypt_fields(&key(3), &mut record, &["title", "notes", "missing"], &mut OsRng).unwrap();
+        let mut record = json!({"title": "t", "notes": null, "done": false})
+            .as_object()
+            .cloned()
+            .unwrap();
+        encrypt_fields(
+            &key(3),
+            &mut record,
+            &["title", "notes", "missing"],
+            &mut OsRng,
+        )
+        .unwrap();
         assert!(is_encrypted(&record["title"]));
         assert!(record["notes"].is_null());
         assert_eq!(record["done"], json!(false));
         let once = record.clone();
         encrypt_fields(&key(3), &mut record, &["title"], &mut OsRng).unwrap();
-        assert_eq!(record, once, "already encrypted fields are not encrypted twice");
+        assert_eq!(
+            record, once,
+            "already encrypted fields are not encrypted twice"
+        );
         decrypt_fields(&key(3), &mut record, &["title", "notes"]).unwrap();
         assert_eq!(record["title"], json!("t"));
         let mut other = once.clone();

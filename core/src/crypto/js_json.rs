@@ -63,7 +63,10 @@ fn array_index(key: &str) -> Option<u32> {
     if !key.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    key.parse::<u64>().ok().filter(|&n| n < u64::from(u32::MAX)).map(|n| n as u32)
+    key.parse::<u64>()
+        .ok()
+        .filter(|&n| n < u64::from(u32::MAX))
+        .map(|n| n as u32)
 }
 
 fn write_object(out: &mut String, members: &Map<String, Value>) {
@@ -171,6 +174,9 @@ mod tests {
 
     #[test]
     fn string_escapes() {
-        assert_eq!(to_js_json(&Value::from("a\"\\\u{0}\u{1f}\u{7f}\u{2028}/é\n")), "\"a\\\"\\\\\\u0000\\u001f\u{7f}\u{2028}/é\\n\"");
+        assert_eq!(
+            to_js_json(&Value::from("a\"\\\u{0}\u{1f}\u{7f}\u{2028}/é\n")),
+            "\"a\\\"\\\\\\u0000\\u001f\u{7f}\u{2028}/é\\n\""
+        );
     }
 }

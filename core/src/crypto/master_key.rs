@@ -32,11 +32,12 @@ impl MasterKey {
 
     /// A key from standard base64 (padded or not) of 32 bytes.
     pub fn from_base64(text: &str) -> Result<MasterKey, CryptoError> {
-        let mut bytes = super::enc::BASE64
-            .decode(text.trim())
-            .map_err(|_| CryptoError::InvalidKey {
-                reason: "not standard base64".into(),
-            })?;
+        let mut bytes =
+            super::enc::BASE64
+                .decode(text.trim())
+                .map_err(|_| CryptoError::InvalidKey {
+                    reason: "not standard base64".into(),
+                })?;
         let key = MasterKey::from_bytes(&bytes);
         bytes.zeroize();
         key
@@ -57,7 +58,11 @@ impl fmt::Debug for MasterKey {
 impl PartialEq for MasterKey {
     /// Constant-time comparison.
     fn eq(&self, other: &Self) -> bool {
-        self.0.iter().zip(other.0.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        self.0
+            .iter()
+            .zip(other.0.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
     }
 }
 impl Eq for MasterKey {}

@@ -25,10 +25,14 @@ impl VaultKey {
     /// ([`Config::with_auth_url`]).
     pub fn new(config: &Config) -> Result<VaultKey, Error> {
         let base = config.auth_url().ok_or_else(|| Error::InvalidConfig {
-            reason: "no auth service URL: set it with Config::with_auth_url to fetch master keys".into(),
+            reason: "no auth service URL: set it with Config::with_auth_url to fetch master keys"
+                .into(),
         })?;
         let uri = uri(base, &["api", "v1", "me", "encryption-vault", "key"], &[])?;
-        Ok(VaultKey(Exchange::new(authed(config, Method::GET, uri, None)?, parse)))
+        Ok(VaultKey(Exchange::new(
+            authed(config, Method::GET, uri, None)?,
+            parse,
+        )))
     }
 }
 
@@ -36,16 +40,31 @@ fn parse(response: &Response<Vec<u8>>) -> Result<MasterKey, Error> {
     let status = response.status().as_u16();
     let body = response.body();
     match status {
-        401 | 403 => return Err(Error::Unauthorized { status, body: trim_body(body) }),
+        401 | 403 => {
+            return Err(Error::Unauthorized {
+                status,
+                body: trim_body(body),
+            })
+        }
         404 => {
-            let code = serde_json::from_slice::<Value>(body).ok().and_then(|v| v.get("code").cloned());
+            let code = serde_json::from_slice::<Value>(body)
+                .ok()
+                .and_then(|v| v.get("code").cloned());
             if code.as_ref().and_then(Value::as_str) == Some("VAULT_NOT_INITIALISED") {
                 return Err(Error::VaultNotInitialised);
             }
-            return Err(Error::VaultFetch { status, body: trim_body_to(body, 200) });
+            return Err(Error::VaultFetch {
+                status,
+                body: trim_body_to(body, 200),
+            });
         }
         200..=299 => {}
-        _ => return Err(Error::VaultFetch { status, body: trim_body_to(body, 200) }),
+        _ => {
+            return Err(Error::VaultFetch {
+                status,
+                body: trim_body_to(body, 200),
+            })
+        }
     }
     let decode = |path: &str, message: &str| Error::Decode {
         what: "vault key response",
@@ -58,7 +77,9 @@ fn parse(response: &Response<Vec<u8>>) -> Result<MasterKey, Error> {
     let zero_knowledge = value.get("zeroKnowledge") == Some(&Value::Bool(true))
         || value.get("requiresRecoveryCode") == Some(&Value::Bool(true));
     match value.get("masterKey") {
-        Some(Value::String(key)) if !zero_knowledge => MasterKey::from_base64(key).map_err(|e| decode("masterKey", &e.to_string())),
+        Some(Value::String(key)) if !zero_knowledge => {
+            MasterKey::from_base64(key).map_err(|e| decode("masterKey", &e.to_string()))
+        }
         Some(Value::String(_)) | None | Some(Value::Null) => Err(Error::ZeroKnowledgeUser),
         Some(_) => Err(decode("masterKey", "not a string")),
     }
@@ -71,7 +92,11 @@ impl Operation for VaultKey {
         self.0.step()
     }
 
-    fn on_response(&mut self, _now: Timestamp, response: Result<Response<Vec<u8>>, TransportError>) {
+    fn on_response(
+        &mut self,
+        _now: Timestamp,
+        response: Result<Response<Vec<u8>>, TransportError>,
+    ) {
         self.0.on_response(response)
     }
 }
