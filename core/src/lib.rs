@@ -9,6 +9,8 @@
 //! * [`Timestamp`], [`Cursor`] and [`Stamp`]: the three kinds of time on the wire;
 //! * [`crypto`]: the browser's `enc:1:` field encryption and [`crypto::MasterKey`];
 //!   [`KeyCache`] keeps master keys per user for a few minutes;
+//! * [`fold`]: changes folded into records, field-level last-write-wins, as the
+//!   browser does it ([`fold::Replica`]);
 //! * [`ops`]: operations ([`ops::Push`], [`ops::Pull`], [`ops::PullAll`],
 //!   [`ops::Health`], [`ops::VaultKey`]) that build [`http::Request`] values and read
 //!   [`http::Response`] values, with no sockets, no clock and no randomness:
@@ -48,6 +50,7 @@ mod config;
 pub mod crypto;
 mod endpoint;
 mod error;
+pub mod fold;
 mod key_cache;
 mod operation;
 pub mod ops;
