@@ -5,12 +5,35 @@
 //! whatever its status, with its whole body up to a cap; timeouts and the cap
 //! come from [`TransportOptions`]. It has no protocol logic.
 //!
+//! Timeouts and the cap: [`TransportOptions`] (connect 10 s, covering DNS,
+//! TCP and TLS; total 60 s per exchange; bodies up to 64 MiB, enforced while
+//! reading). The client is `Clone`; clones share one connection pool. This
+//! crate re-exports the core ([`core`]) and its main types, so it is the only
+//! dependency an application needs.
+//!
 //! ```no_run
 //! use mana_sync_ureq::{Config, Cursor};
 //!
-//! let client = mana_sync_ureq::client(Config::new("https://sync.example.com", "<jwt>", "my-tool")?)?;
+//! let config = Config::new("https://sync.example.com", "<jwt>", "my-tool")?;
+//! let client = mana_sync_ureq::client(config)?;
 //! let all = client.pull_all("todo", "tasks", &Cursor::EPOCH)?;
 //! println!("{} changes, resume from {}", all.changes.len(), all.cursor);
+//! # Ok::<(), mana_sync_ureq::Error>(())
+//! ```
+//!
+//! With other limits:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use mana_sync_ureq::{Config, TransportOptions};
+//!
+//! let options = TransportOptions::default()
+//!     .connect_timeout(Duration::from_secs(3))
+//!     .total_timeout(Duration::from_secs(20))
+//!     .max_response_bytes(16 << 20);
+//! let config = Config::new("https://sync.example.com", "<jwt>", "my-tool")?;
+//! let client = mana_sync_ureq::client_with(config, options)?;
+//! # let _ = client;
 //! # Ok::<(), mana_sync_ureq::Error>(())
 //! ```
 
@@ -18,8 +41,8 @@ mod transport;
 
 pub use mana_sync_core as core;
 pub use mana_sync_core::{
-    ops, wire, BlockingClient, Change, Config, Cursor, Error, FieldChange, Op, Origin, Stamp,
-    SyncResponse, Timestamp, Token, TransportError, TransportOptions,
+    ops, wire, BlockingClient, Change, Config, Conflict, Cursor, Error, FieldChange, Health, Op,
+    Origin, Stamp, SyncResponse, TimeoutKind, Timestamp, Token, TransportError, TransportOptions,
 };
 pub use transport::UreqTransport;
 
@@ -32,7 +55,8 @@ pub fn client(config: Config) -> Result<Client, Error> {
     client_with(config, TransportOptions::default())
 }
 
-/// A blocking client with the given options.
+/// A blocking client with the given options. It cannot fail today; the
+/// `Result` matches `mana_sync_hyper::client_with`.
 pub fn client_with(config: Config, options: TransportOptions) -> Result<Client, Error> {
     Ok(BlockingClient::new(config, UreqTransport::new(options)))
 }

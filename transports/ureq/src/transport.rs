@@ -5,9 +5,25 @@ use std::time::Duration;
 
 use http::{Request, Response};
 use mana_sync_core::{BlockingTransport, TimeoutKind, TransportError, TransportOptions};
+use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
 /// Sends requests with one [`ureq::Agent`], which pools and reuses
 /// connections. Cloning is cheap and shares the pool.
+///
+/// It enforces [`TransportOptions`]:
+///
+/// * `connect_timeout` bounds opening a connection: name resolution, TCP and
+///   the TLS handshake ([`TimeoutKind::Connect`]);
+/// * `total_timeout` bounds the whole exchange, from sending the request to
+///   the last byte of the body ([`TimeoutKind::Total`]);
+/// * `max_response_bytes` caps the body while it is read: a larger one fails
+///   with [`TransportError::TooLarge`] as soon as the cap is crossed (or at
+///   once when its `Content-Length` says so), and the rest is never read.
+///
+/// Every response comes back, whatever its status; redirects are not
+/// followed. TLS is rustls (ring) with the webpki roots. Like ureq itself, it
+/// honours the `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` and `NO_PROXY`
+/// environment variables.
 #[derive(Clone)]
 pub struct UreqTransport {
     agent: ureq::Agent,
@@ -22,9 +38,14 @@ impl UreqTransport {
             .http_status_as_error(false)
             // ...and reports redirects rather than following them.
             .max_redirects(0)
-            .max_redirects_will_error(false)
             .timeout_connect(Some(options.connect_timeout))
             .timeout_global(Some(options.total_timeout))
+            .tls_config(
+                TlsConfig::builder()
+                    .provider(TlsProvider::Rustls)
+                    .root_certs(RootCerts::WebPki)
+                    .build(),
+            )
             .build()
             .new_agent();
         UreqTransport { agent, options }
@@ -35,6 +56,8 @@ impl UreqTransport {
         &self.options
     }
 
+    /// What ureq's error means to the core. ureq's errors never hold the
+    /// request's headers, so the token cannot leak through them.
     fn map_error(&self, error: ureq::Error) -> TransportError {
         match error {
             ureq::Error::Timeout(t) => {
@@ -75,12 +98,15 @@ impl BlockingTransport for UreqTransport {
             .headers
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
         {
             if len > cap {
+                // Dropping the body closes the connection unread.
                 return Err(TransportError::TooLarge { limit: cap });
             }
         }
+        // `read_to_vec` alone would cap at 10 MiB: set the cap we mean. The
+        // reader fails as soon as it crosses it.
         let bytes = body
             .with_config()
             .limit(cap)
