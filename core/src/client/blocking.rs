@@ -7,11 +7,15 @@ use serde_json::{Map, Value};
 
 use super::SharedKeyCache;
 use crate::crypto::MasterKey;
+use crate::fold::{FoldReport, Record, Replica};
 use crate::ops::{PullAllOutcome, PushOutcome, VaultKey};
+use crate::TableSpec;
 use crate::{
     BlockingTransport, Change, Clock, Config, Cursor, Error, Health, KeyCache, Operation, Step,
     SyncResponse, SystemClock,
 };
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// A blocking mana-sync client over any [`BlockingTransport`].
 ///
@@ -137,6 +141,108 @@ impl<T: BlockingTransport> BlockingClient<T> {
         let key = self.run(VaultKey::new(&self.config)?)?;
         super::remember_key(&self.keys, user_id, &key, self.clock.now());
         Ok(key)
+    }
+
+    /// Applies to `replica` what is new in `collection` since its cursor
+    /// (everything, the first time), this client's own changes included, and
+    /// moves the cursor.
+    pub fn pull_into(
+        &self,
+        app_id: &str,
+        collection: &str,
+        replica: &mut Replica,
+    ) -> Result<FoldReport, Error> {
+        let since = replica.cursor(collection).cloned().unwrap_or(Cursor::EPOCH);
+        let op = crate::ops::PullAll::new(&self.config, app_id, collection, &since)?
+            .including_own_changes();
+        let pulled = self.run(op)?;
+        let report = replica.apply_all(&pulled.changes, self.clock.now());
+        replica.set_cursor(collection, pulled.cursor);
+        Ok(report)
+    }
+
+    /// The records of `collection`, folded from all its changes; soft-deleted
+    /// ones only if `include_deleted`.
+    pub fn records(
+        &self,
+        app_id: &str,
+        collection: &str,
+        include_deleted: bool,
+    ) -> Result<Vec<Record>, Error> {
+        let mut replica = Replica::new();
+        self.pull_into(app_id, collection, &mut replica)?;
+        let records = if include_deleted {
+            replica.all_records(collection).cloned().collect()
+        } else {
+            replica.records(collection).cloned().collect()
+        };
+        Ok(records)
+    }
+
+    /// Creates record `id` of a typed table (encrypting its declared fields
+    /// with `key`).
+    pub fn create<R: Serialize + DeserializeOwned>(
+        &self,
+        table: &TableSpec<R>,
+        id: &str,
+        value: &R,
+        key: Option<&crate::crypto::MasterKey>,
+    ) -> Result<PushOutcome, Error> {
+        let now = self.clock.now();
+        let change = table.create_change(id, value, key, now)?;
+        self.push(table.app_id(), &[change], &Cursor::from(now))
+    }
+
+    /// Sets the named fields of record `id` of a typed table.
+    pub fn update<R: Serialize + DeserializeOwned>(
+        &self,
+        table: &TableSpec<R>,
+        id: &str,
+        fields: Vec<(String, serde_json::Value)>,
+        key: Option<&crate::crypto::MasterKey>,
+    ) -> Result<PushOutcome, Error> {
+        let now = self.clock.now();
+        let change = table.update_change(id, fields, key, now)?;
+        self.push(table.app_id(), &[change], &Cursor::from(now))
+    }
+
+    /// Soft-deletes record `id` of a typed table.
+    pub fn delete<R: Serialize + DeserializeOwned>(
+        &self,
+        table: &TableSpec<R>,
+        id: &str,
+    ) -> Result<PushOutcome, Error> {
+        let now = self.clock.now();
+        self.push(
+            table.app_id(),
+            &[table.delete_change(id, now)],
+            &Cursor::from(now),
+        )
+    }
+
+    /// The live records of a typed table, decrypted with `key`.
+    pub fn list<R: Serialize + DeserializeOwned>(
+        &self,
+        table: &TableSpec<R>,
+        key: Option<&crate::crypto::MasterKey>,
+    ) -> Result<Vec<R>, Error> {
+        let records = self.records(table.app_id(), table.table(), false)?;
+        records.iter().map(|r| table.decode(r, key)).collect()
+    }
+
+    /// One live record of a typed table, decrypted with `key`.
+    pub fn get<R: Serialize + DeserializeOwned>(
+        &self,
+        table: &TableSpec<R>,
+        id: &str,
+        key: Option<&crate::crypto::MasterKey>,
+    ) -> Result<Option<R>, Error> {
+        let records = self.records(table.app_id(), table.table(), false)?;
+        records
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| table.decode(r, key))
+            .transpose()
     }
 
     /// The service's health.

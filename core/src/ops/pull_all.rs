@@ -47,6 +47,7 @@ pub struct PullAll {
     changes: Vec<Change>,
     conflicts: Vec<Conflict>,
     pages: usize,
+    include_own: bool,
     state: State,
 }
 
@@ -68,6 +69,7 @@ impl PullAll {
             changes: Vec::new(),
             conflicts: Vec::new(),
             pages: 0,
+            include_own: false,
             state: State::Next,
         })
     }
@@ -78,6 +80,14 @@ impl PullAll {
         if self.pages == 0 {
             self.since = self.since.held_back(overlap);
         }
+        self
+    }
+
+    /// Reads this client's own changes too, by sending no `X-Client-Id`
+    /// (the server leaves out the changes of the id it is sent). What a
+    /// reader needs that folds a whole collection, its own writes included.
+    pub fn including_own_changes(mut self) -> PullAll {
+        self.include_own = true;
         self
     }
 

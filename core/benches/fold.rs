@@ -1,0 +1,107 @@
+//! Folding throughput and memory: 1,000,000 changes (inserts, updates, soft
+//! and hard deletes) over 50,000 records.
+//!
+//! Run: `cargo bench -p mana-sync-core --bench fold`. Besides criterion's
+//! changes/s, it prints the peak resident memory of the process and the size
+//! of the folded state as JSON.
+
+#![allow(missing_docs)] // criterion_group! generates an undocumented fn
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use mana_sync_core::fold::Replica;
+use mana_sync_core::{Change, Timestamp};
+use serde_json::{json, Map, Value};
+
+const CHANGES: usize = 1_000_000;
+const RECORDS: usize = 50_000;
+
+/// A fixed mix: per record an insert first, then updates of 1–3 fields,
+/// with a soft delete every 97th change and a hard delete every 1009th.
+fn changes() -> Vec<Change> {
+    let base = 1_767_225_600_000i64;
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    (0..CHANGES)
+        .map(|i| {
+            let at = Timestamp::from_unix_millis(base + i as i64).unwrap_or(Timestamp::UNIX_EPOCH);
+            let id = format!(
+                "rec-{:05}",
+                if i < RECORDS {
+                    i
+                } else {
+                    (next() % RECORDS as u64) as usize
+                }
+            );
+            if i < RECORDS {
+                let data: Map<String, Value> =
+                    json!({"title": format!("task {i}"), "isCompleted": false,
+                    "order": i, "updatedAt": at.to_string()})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default();
+                return Change::insert("tasks", id, data);
+            }
+            match i % 1009 {
+                0 => Change::hard_delete("tasks", id),
+                _ if i % 97 == 0 => Change::delete("tasks", id, at),
+                _ => {
+                    let mut c =
+                        Change::update("tasks", id).with_field("title", format!("edit {i}"), at);
+                    if next() % 2 == 0 {
+                        c = c.with_field("isCompleted", true, at);
+                    }
+                    c
+                }
+            }
+        })
+        .collect()
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn bench(c: &mut Criterion) {
+    let changes = changes();
+    let now = Timestamp::from_unix_millis(1_800_000_000_000).unwrap_or(Timestamp::UNIX_EPOCH);
+    let before = peak_rss_kib();
+    let mut replica = Replica::new();
+    let report = replica.apply_all(&changes, now);
+    let after = peak_rss_kib();
+    let state = serde_json::to_vec(&replica).map(|v| v.len()).unwrap_or(0);
+    println!(
+        "fold: {} applied, {} ignored, {} dropped; {} records ({} live); folded state {:.1} MiB as JSON; \
+         peak RSS {:?} KiB before folding, {:?} KiB after (changes held in memory: {CHANGES})",
+        report.applied,
+        report.ignored,
+        report.dropped.len(),
+        replica.len("tasks"),
+        replica.records("tasks").count(),
+        state as f64 / (1024.0 * 1024.0),
+        before,
+        after
+    );
+    let mut group = c.benchmark_group("fold");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(CHANGES as u64));
+    group.bench_function("1M changes over 50k records", |b| {
+        b.iter(|| {
+            let mut replica = Replica::new();
+            black_box(replica.apply_all(&changes, now));
+            replica
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
