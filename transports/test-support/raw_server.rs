@@ -1,7 +1,8 @@
 //! A raw HTTP/1.1 server on `127.0.0.1:0` for the transport tests, on std
 //! threads (no runtime of its own), and requests to send it.
 //!
-//! The same file is in both transport crates, so each crate tests alone.
+//! Shared by both transport crates' tests (`#[path]`), so each crate still
+//! tests alone, without a dev-dependency on the other or on the testkit.
 
 #![allow(dead_code)]
 
