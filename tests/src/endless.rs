@@ -2,25 +2,43 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// The most it ever writes to one connection (1 GiB): a safety bound.
+/// The most body it ever writes to one connection (1 GiB): a safety bound.
 pub const ENDLESS_LIMIT: u64 = 1 << 30;
 
-/// A loopback HTTP/1.1 server that answers every request with `200`,
-/// `Content-Type: application/json`, a chunked body, and then streams filler
-/// without end (up to 1 GiB, or until the client hangs up). It counts the
-/// body bytes it wrote, so a test can show that a client gave up at its cap
-/// instead of reading everything.
+/// Body bytes per write when streaming fast (chunked).
+const FAST_CHUNK: usize = 64 * 1024;
+/// Body bytes per write, and the pause after each, when streaming slowly
+/// (declared length): about 8 MB/s.
+const SLOW_CHUNK: usize = 8 * 1024;
+const SLOW_PAUSE: Duration = Duration::from_millis(1);
+
+/// A loopback HTTP/1.1 server that answers every request with `200 OK`,
+/// `Content-Type: application/json` and a chunked body that starts like a
+/// JSON array (`[` and then spaces) and never ends: it stops after 1 GiB,
+/// when the client hangs up, or when a write has been blocked for 5 s. It
+/// counts the body bytes it wrote, so a test can show that a client gave up
+/// at its size cap instead of reading everything.
 ///
 /// With [`EndlessServer::start_with_length`], it declares a `Content-Length`
-/// instead (larger than any cap a test sets) and streams slowly.
+/// instead (larger than any cap a test sets) and streams slowly, so a
+/// client that trusts the declared length fails fast and one that reads on
+/// takes long.
+///
+/// ```
+/// let server = mana_sync_testkit::EndlessServer::start()?;
+/// assert!(server.base_url().starts_with("http://127.0.0.1:"));
+/// assert_eq!(server.bytes_sent(), 0);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct EndlessServer {
     addr: SocketAddr,
     sent: Arc<AtomicU64>,
+    connections: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -33,6 +51,7 @@ impl std::fmt::Debug for EndlessServer {
     }
 }
 
+/// Reads up to the end of the request head; `false` if the client left.
 fn read_head(stream: &mut TcpStream) -> bool {
     let mut head = Vec::new();
     let mut buf = [0u8; 4096];
@@ -58,31 +77,44 @@ fn stream_forever(
         return;
     }
     let head = match declared {
-        Some(len) => format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\r\n"),
-        None => "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".to_owned(),
+        Some(len) => format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\r\n"
+        ),
+        None => "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            .to_owned(),
     };
     if stream.write_all(head.as_bytes()).is_err() {
         return;
     }
-    let filler = vec![b' '; 64 * 1024];
-    let chunk = match declared {
-        Some(_) => filler.clone(),
-        None => [
-            format!("{:x}\r\n", filler.len()).into_bytes(),
-            filler,
-            b"\r\n".to_vec(),
-        ]
-        .concat(),
+    let size = if declared.is_some() {
+        SLOW_CHUNK
+    } else {
+        FAST_CHUNK
     };
+    let limit = declared.map_or(ENDLESS_LIMIT, |d| d.min(ENDLESS_LIMIT));
     let mut written = 0u64;
-    while written < ENDLESS_LIMIT && !stop.load(Ordering::SeqCst) {
-        if stream.write_all(&chunk).is_err() {
+    while written < limit && !stop.load(Ordering::SeqCst) {
+        let mut payload = vec![b' '; size];
+        if written == 0 {
+            payload[0] = b'[';
+        }
+        let payload_len = payload.len() as u64;
+        let bytes = match declared {
+            Some(_) => payload,
+            None => [
+                format!("{:x}\r\n", payload.len()).into_bytes(),
+                payload,
+                b"\r\n".to_vec(),
+            ]
+            .concat(),
+        };
+        if stream.write_all(&bytes).is_err() {
             return;
         }
-        written += chunk.len() as u64;
-        sent.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+        written += payload_len;
+        sent.fetch_add(payload_len, Ordering::SeqCst);
         if declared.is_some() {
-            std::thread::sleep(Duration::from_millis(1));
+            std::thread::sleep(SLOW_PAUSE);
         }
     }
 }
@@ -104,31 +136,41 @@ impl EndlessServer {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let sent = Arc::new(AtomicU64::new(0));
+        let connections = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (s, st) = (sent.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            while !st.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let _ = stream.set_nonblocking(false);
-                        let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
-                        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                        let (s, st) = (s.clone(), st.clone());
-                        std::thread::spawn(move || stream_forever(stream, declared, &s, &st));
+        let (s, c, st) = (sent.clone(), connections.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("mana-sync-endless-{}", addr.port()))
+            .spawn(move || {
+                while !st.load(Ordering::SeqCst) {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            c.fetch_add(1, Ordering::SeqCst);
+                            let _ = stream.set_nonblocking(false);
+                            let _ = stream.set_write_timeout(Some(Duration::from_secs(5)));
+                            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                            let (s, st) = (s.clone(), st.clone());
+                            std::thread::spawn(move || stream_forever(stream, declared, &s, &st));
+                        }
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                            std::thread::sleep(Duration::from_millis(5));
+                        }
+                        Err(_) => break,
                     }
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                        std::thread::sleep(Duration::from_millis(5))
-                    }
-                    Err(_) => break,
                 }
-            }
-        });
+            })?;
         Ok(EndlessServer {
             addr,
             sent,
+            connections,
             stop,
             thread: Some(thread),
         })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -136,13 +178,21 @@ impl EndlessServer {
         format!("http://{}", self.addr)
     }
 
-    /// Body bytes written so far, all connections together.
+    /// Body bytes written so far (chunk framing not counted), all
+    /// connections together.
     pub fn bytes_sent(&self) -> u64 {
         self.sent.load(Ordering::SeqCst)
+    }
+
+    /// How many TCP connections it has accepted.
+    pub fn connections_accepted(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 }
 
 impl Drop for EndlessServer {
+    /// Stops accepting and tells the writers to stop (each notices within
+    /// one write); does not wait for them.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {

@@ -9,6 +9,7 @@ use mana_sync_core::{
     TransportOptions,
 };
 
+use crate::server::Dropped;
 use crate::{ManualClock, MemoryServer};
 
 /// A transport with no sockets: each request goes straight to a
@@ -82,6 +83,11 @@ impl InProcess {
 
     fn exchange(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
         let response = self.server.handle(request);
+        if response.extensions().get::<Dropped>().is_some() {
+            return Err(TransportError::message(
+                "the connection was closed before a response (the server's handler panicked)",
+            ));
+        }
         if response.body().len() as u64 > self.options.max_response_bytes {
             return Err(TransportError::TooLarge {
                 limit: self.options.max_response_bytes,

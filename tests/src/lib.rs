@@ -12,21 +12,26 @@
 //!   transport tests and demos;
 //! * [`EndlessServer`]: a server whose response body never ends, for
 //!   size-cap tests;
-//! * [`token_for`]: a JWT for a user id.
+//! * [`token_for`] and [`token_with_claims`]: JWTs for a user id (the
+//!   server decodes them and checks `exp`/`nbf`; it does not verify
+//!   signatures).
 
 mod clock;
 mod endless;
+mod go_json;
+mod go_time;
 mod in_process;
 mod jwt;
 mod log;
 mod loopback;
 mod push_body;
+mod routing;
 mod server;
 
 pub use clock::ManualClock;
-pub use endless::EndlessServer;
+pub use endless::{EndlessServer, ENDLESS_LIMIT};
 pub use in_process::InProcess;
-pub use jwt::token_for;
+pub use jwt::{token_for, token_with_claims};
 pub use loopback::LoopbackServer;
 pub use server::{MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP};
 

@@ -1,30 +1,39 @@
 //! [`LoopbackServer`]: a [`MemoryServer`] over real HTTP on 127.0.0.1.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::sync::oneshot;
 
-use crate::server::MAX_BODY_BYTES;
+use crate::server::{Dropped, MAX_BODY_BYTES};
 use crate::MemoryServer;
 
-/// A [`MemoryServer`] served over HTTP/1.1 and HTTP/2 on 127.0.0.1 (a free
-/// port), on its own thread and runtime, so blocking and async tests alike
-/// can reach it. Stops when dropped.
+/// The most of a request body read and thrown away after the first
+/// [`MAX_BODY_BYTES`] + 1 bytes, so that a client sending an oversized body
+/// still gets its 400 instead of a reset connection.
+const DRAIN_LIMIT: usize = 1 << 30;
+
+/// A [`MemoryServer`] served over HTTP/1.1 and HTTP/2 (cleartext) on
+/// 127.0.0.1, on a free port, on its own thread with its own Tokio
+/// runtime, so blocking and async tests alike can reach it. It counts the
+/// TCP connections it accepts, so a test can show that a client reuses
+/// them. It stops when dropped.
 ///
 /// ```
-/// let server = mana_sync_testkit::LoopbackServer::start(mana_sync_testkit::MemoryServer::new())?;
+/// use mana_sync_testkit::{LoopbackServer, MemoryServer};
+///
+/// let server = LoopbackServer::start(MemoryServer::new().with_prefix("/api"))?;
 /// assert!(server.base_url().starts_with("http://127.0.0.1:"));
+/// assert!(server.base_url().ends_with("/api"));
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct LoopbackServer {
@@ -40,23 +49,47 @@ impl std::fmt::Debug for LoopbackServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoopbackServer")
             .field("addr", &self.addr)
+            .field("prefix", &self.prefix)
             .finish_non_exhaustive()
     }
 }
 
+/// The connection was to be dropped without an answer.
+#[derive(Debug)]
+struct HangUp;
+
+impl std::fmt::Display for HangUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("handler panicked: connection dropped")
+    }
+}
+
+impl std::error::Error for HangUp {}
+
+/// Reads the first `MAX_BODY_BYTES + 1` bytes of the body (what the server
+/// looks at), drains the rest, and hands the request to the server.
 async fn serve(
     server: Arc<MemoryServer>,
     request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let (parts, body) = request.into_parts();
-    let response = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(body) => server.handle(Request::from_parts(parts, body.to_bytes().to_vec())),
-        Err(_) => Response::builder()
-            .status(StatusCode::BAD_REQUEST)
-            .header("content-type", "text/plain; charset=utf-8")
-            .body(b"invalid JSON: http: request body too large\n".to_vec())
-            .unwrap_or_default(),
-    };
+) -> Result<Response<Full<Bytes>>, HangUp> {
+    let (parts, mut body) = request.into_parts();
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { break };
+        if let Ok(data) = frame.into_data() {
+            total += data.len();
+            let room = (MAX_BODY_BYTES + 1).saturating_sub(kept.len());
+            kept.extend_from_slice(&data[..data.len().min(room)]);
+            if total > DRAIN_LIMIT {
+                break;
+            }
+        }
+    }
+    let response = server.handle_sized(Request::from_parts(parts, kept), total);
+    if response.extensions().get::<Dropped>().is_some() {
+        return Err(HangUp);
+    }
     let (parts, body) = response.into_parts();
     Ok(Response::from_parts(parts, Full::new(Bytes::from(body))))
 }
@@ -99,10 +132,12 @@ impl LoopbackServer {
                         }
                     }
                 });
+                // Dropping the runtime here cancels every connection task.
+                drop(runtime);
             })?;
         Ok(LoopbackServer {
             addr,
-            prefix: String::new(),
+            prefix: server.prefix().to_owned(),
             server,
             connections,
             shutdown: Some(shutdown),
@@ -110,8 +145,8 @@ impl LoopbackServer {
         })
     }
 
-    /// Says the served [`MemoryServer`] is mounted under `prefix` (see
-    /// [`MemoryServer::with_prefix`]), so that [`Self::base_url`] includes it.
+    /// Sets the path [`Self::base_url`] ends with (by default the served
+    /// [`MemoryServer`]'s prefix, see [`MemoryServer::with_prefix`]).
     pub fn with_prefix(mut self, prefix: &str) -> LoopbackServer {
         self.prefix = prefix.trim_end_matches('/').to_owned();
         self

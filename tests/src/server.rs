@@ -2,17 +2,20 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use base64::Engine;
-use http::{header, Method, Request, Response, StatusCode};
+use http::{header, HeaderMap, Method, Request, Response, StatusCode};
 use mana_sync_core::crypto::MasterKey;
 use mana_sync_core::{Clock, Timestamp};
-use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
-use crate::jwt::user_of;
-use crate::log::{rfc3339_nano, to_micros, Row};
+use crate::go_json::{self, go_quote, go_utf8};
+use crate::go_time::{parse_rfc3339, rfc3339_nano, rfc3339_seconds, to_micros};
+use crate::jwt::{user_at, user_of};
+use crate::log::{pg_jsonb, pg_text, space_of, stored_columns, RecordError, Row};
 use crate::push_body::{self, IncomingChange};
+use crate::routing::{bad_request_line, clean_path, query_get, redirect, unescape};
 use crate::ManualClock;
 
 /// The server's request body limit (10 MiB).
@@ -49,6 +52,12 @@ pub enum Vault {
     ZeroKnowledge,
 }
 
+/// Marks a response that stands for a connection the real server drops
+/// without answering (its handler panicked): [`crate::InProcess`] and
+/// [`crate::LoopbackServer`] turn it into a closed connection.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Dropped;
+
 #[derive(Default)]
 struct State {
     vaults: HashMap<String, Vault>,
@@ -61,12 +70,30 @@ struct State {
     received: Vec<Received>,
 }
 
-/// A protocol-faithful mana-sync server in memory (PROTOCOL.md): one change
-/// log per user (the token's `sub`, decoded, not verified), the server's
-/// exact 400 texts, pull pages of 1000 with the `hasMore`/cursor rules, the
-/// caller's own changes left out, the 5000 cap on push responses, the 10 MiB
-/// body limit, strictly increasing change times from an injectable clock, a
-/// 402 switch per user and a switch that fails a push part-way.
+/// A protocol-faithful mana-sync server in memory, written from the Go
+/// server's source and checked against captured exchanges:
+///
+/// * routes as Go's `ServeMux` has them: `GET /health`, `GET /metrics`,
+///   `POST /sync/{appId}`, `GET /sync/{appId}/pull` (HEAD too where GET
+///   is), 405 `Method Not Allowed` with `Allow`, 404 `404 page not found`,
+///   a 301 to the cleaned path for `//`, `.` or `..` in the path; each
+///   path segment is unescaped on its own, so `%2F` stays inside the app
+///   id; an optional mount prefix ([`MemoryServer::with_prefix`]);
+/// * one change log per user (the token's `sub`, decoded, not verified;
+///   `exp` and `nbf` are checked against the server's clock), with the
+///   validator's 401 texts, and a 402 switch per user;
+/// * push bodies read as Go's `json.Decoder` reads them (10 MiB limit,
+///   its error texts, a field's stamp only from `at`, numbers in `data`
+///   as `float64`), the exact 400 texts, each change stored with a strictly
+///   increasing microsecond `created_at` and the refusals PostgreSQL would
+///   give (NUL characters, invalid UTF-8);
+/// * push answers with every other client's change of the app since
+///   `since` (at most 5000, no `hasMore`); pull answers pages of 1000 with
+///   the `hasMore`/cursor rules; the caller's own changes are left out;
+///   an unparseable `since` reads as 1970;
+/// * JSON written as Go writes it (members in the server's order, `data`
+///   sorted, HTML characters escaped, a trailing newline);
+/// * a clock that can be injected and a switch that fails a push part-way.
 ///
 /// ```
 /// use mana_sync_testkit::{token_for, MemoryServer};
@@ -100,6 +127,7 @@ impl std::fmt::Debug for MemoryServer {
     }
 }
 
+/// `http.Error`: text, a newline, `nosniff`.
 fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
     Response::builder()
         .status(status)
@@ -113,37 +141,46 @@ fn json_response(status: StatusCode, body: &Value) -> Response<Vec<u8>> {
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(format!("{body}\n").into_bytes())
+        .body(go_json::encode(body).into_bytes())
         .unwrap_or_default()
 }
 
-fn query_param(query: &str, name: &str) -> Option<String> {
-    query.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        let k = percent_decode_str(&k.replace('+', " "))
-            .decode_utf8_lossy()
-            .into_owned();
-        (k == name).then(|| {
-            percent_decode_str(&v.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-    })
+fn not_found() -> Response<Vec<u8>> {
+    text(StatusCode::NOT_FOUND, "404 page not found")
 }
 
-/// The server reads an unparseable `since` as the epoch.
-fn since_of(text: Option<&str>) -> Timestamp {
-    text.and_then(|s| Timestamp::parse(s).ok())
-        .unwrap_or(Timestamp::UNIX_EPOCH)
+fn dropped() -> Response<Vec<u8>> {
+    let mut response = Response::builder()
+        .status(StatusCode::INTERNAL_SERVER_ERROR)
+        .body(Vec::new())
+        .unwrap_or_default();
+    response.extensions_mut().insert(Dropped);
+    response
+}
+
+/// A header's first value as raw bytes (Go's `r.Header.Get`).
+fn header_bytes(headers: &HeaderMap, name: &str) -> Option<Vec<u8>> {
+    headers.get(name).map(|v| v.as_bytes().to_vec())
+}
+
+/// What a request is for, once routed.
+enum Route {
+    Health,
+    Metrics,
+    Push(Vec<u8>),
+    Pull(Vec<u8>),
+    VaultKey,
 }
 
 impl MemoryServer {
-    /// A server whose clock is a [`ManualClock`] at 2026-01-01T00:00:00Z.
+    /// A server whose clock is a [`ManualClock`] at
+    /// [`crate::start_time`] (2026-01-01T00:00:00Z): deterministic.
     pub fn new() -> MemoryServer {
         MemoryServer::with_clock(ManualClock::default())
     }
 
-    /// A server reading time from `clock`.
+    /// A server reading time from `clock` (a [`ManualClock`] shared with
+    /// the clients, or `mana_sync_core::SystemClock`).
     pub fn with_clock(clock: impl Clock) -> MemoryServer {
         MemoryServer {
             state: Mutex::new(State::default()),
@@ -152,17 +189,29 @@ impl MemoryServer {
         }
     }
 
-    /// Mounts the server under a path prefix such as `/api/v1`.
+    /// Mounts the server under a path prefix such as `/api/v1`, as behind a
+    /// proxy: requests outside it are 404.
     pub fn with_prefix(mut self, prefix: &str) -> MemoryServer {
-        self.prefix = prefix.trim_end_matches('/').to_owned();
+        let prefix = prefix.trim_end_matches('/');
+        self.prefix = if prefix.is_empty() || prefix.starts_with('/') {
+            prefix.to_owned()
+        } else {
+            format!("/{prefix}")
+        };
         self
+    }
+
+    /// The mount prefix (`""` when none).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Turns a user's sync subscription on or off (off: 402 on push and pull).
+    /// Turns a user's sync subscription on or off (off: 402 on push and
+    /// pull, once the token is accepted).
     pub fn set_sync_active(&self, user: &str, active: bool) {
         let mut s = self.state();
         if active {
@@ -172,9 +221,11 @@ impl MemoryServer {
         }
     }
 
-    /// After `n` more changes are stored (across pushes), the push that would
-    /// store the next one fails there with 500 `failed to record change:
-    /// injected failure`, keeping what it stored before (once).
+    /// Arms a one-shot failure: once `n` more changes have been stored, the
+    /// push that would store the next one stops there and answers 500
+    /// `failed to record change: injected failure`, keeping what it stored
+    /// before, as the real server does when a change's transaction fails.
+    /// With a push of more than `n` changes, that is the next push.
     pub fn fail_next_push_after(&self, n: usize) {
         self.state().fail_push_after = Some(n);
     }
@@ -184,13 +235,28 @@ impl MemoryServer {
         self.state().vaults.insert(user.to_owned(), vault);
     }
 
-    /// Every request received so far.
-    pub fn received(&self) -> Vec<Received> {
+    /// Every request received so far, oldest first.
+    pub fn requests(&self) -> Vec<Received> {
         self.state().received.clone()
     }
 
-    /// A user's stored changes of one app, oldest first, as the server
-    /// returns them.
+    /// Every request received so far (the same as [`Self::requests`]).
+    pub fn received(&self) -> Vec<Received> {
+        self.requests()
+    }
+
+    /// How many requests have been received.
+    pub fn request_count(&self) -> usize {
+        self.state().received.len()
+    }
+
+    /// Forgets the requests received so far.
+    pub fn clear_requests(&self) {
+        self.state().received.clear();
+    }
+
+    /// A user's stored changes of one app, oldest first, as push and pull
+    /// return them.
     pub fn changes(&self, user: &str, app_id: &str) -> Vec<Value> {
         let s = self.state();
         s.logs
@@ -209,66 +275,134 @@ impl MemoryServer {
         self.state().logs.get(user).map_or(0, Vec::len)
     }
 
-    /// Stores `changes` (push-body JSON objects) for `user` as if `client_id`
-    /// had pushed them, without a request. Panics on a malformed change:
-    /// this is for setting up tests.
-    pub fn seed(&self, user: &str, app_id: &str, client_id: &str, changes: &[Value]) {
-        let body = json!({ "clientId": client_id, "changes": changes }).to_string();
-        let parsed = push_body::parse(body.as_bytes()).unwrap_or_else(|e| panic!("seed: {e}"));
-        let mut s = self.state();
-        for change in parsed.changes {
-            self.store(&mut s, user, app_id, client_id, change);
+    /// The server's clock: the injected clock, never behind the newest
+    /// stored change (what `syncedUntil` says when it is not a cursor).
+    pub fn now(&self) -> Timestamp {
+        let s = self.state();
+        self.now_locked(&s)
+    }
+
+    fn now_locked(&self, s: &State) -> Timestamp {
+        let now = self.clock.now();
+        match s.last_created {
+            Some(last) if last > now => last,
+            _ => now,
         }
     }
 
-    /// Answers one request, as the real server would.
+    /// Stores `changes` (push-body change objects) for `user` as if
+    /// `client_id` had pushed them to `app_id`, without a request and
+    /// without the failure switch. Panics on a change the server would
+    /// refuse: this is for setting up tests.
+    pub fn seed(&self, user: &str, app_id: &str, client_id: &str, changes: &[Value]) {
+        let body = json!({ "changes": changes }).to_string();
+        let set = push_body::parse(body.as_bytes(), usize::MAX)
+            .unwrap_or_else(|e| panic!("seed: invalid JSON: {e}"));
+        let mut s = self.state();
+        for (i, change) in set.changes.iter().enumerate() {
+            if let Err(why) = validate(i, change) {
+                panic!("seed: {why}");
+            }
+            let stored = self.record(
+                &mut s,
+                user,
+                app_id.as_bytes(),
+                client_id.as_bytes(),
+                change,
+                1,
+                false,
+            );
+            if stored.is_err() {
+                panic!("seed: change {i} cannot be stored");
+            }
+        }
+    }
+
+    /// Answers one request, as the real server would. A request that makes
+    /// the real handler panic (an update whose field is `null`) gets an
+    /// empty 500 standing for a dropped connection, which
+    /// [`crate::InProcess`] and [`crate::LoopbackServer`] turn into one.
     pub fn handle(&self, request: Request<Vec<u8>>) -> Response<Vec<u8>> {
-        let uri = request.uri().clone();
-        let client_id = request
-            .headers()
-            .get("x-client-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let len = request.body().len();
+        self.handle_sized(request, len)
+    }
+
+    /// [`Self::handle`] for a body of which only the first bytes were read
+    /// (`body_len` is the length sent).
+    pub(crate) fn handle_sized(
+        &self,
+        request: Request<Vec<u8>>,
+        body_len: usize,
+    ) -> Response<Vec<u8>> {
+        let uri = request.uri();
         self.state().received.push(Received {
             method: request.method().clone(),
             uri: uri
                 .path_and_query()
                 .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned()),
-            client_id: client_id.clone(),
-            body_len: request.body().len(),
+            client_id: header_bytes(request.headers(), "x-client-id").map(|b| go_utf8(&b)),
+            body_len,
         });
-        let Some(path) = uri.path().strip_prefix(self.prefix.as_str()) else {
-            return text(StatusCode::NOT_FOUND, "404 page not found");
+        let mut response = self.route(&request);
+        if request.method() == Method::HEAD {
+            response.body_mut().clear();
+        }
+        response
+    }
+
+    fn route(&self, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+        let path = request.uri().path();
+        if unescape(path, false).is_none() {
+            return bad_request_line();
+        }
+        let rest = if self.prefix.is_empty() {
+            path
+        } else {
+            match path.strip_prefix(self.prefix.as_str()) {
+                Some(rest) if rest.starts_with('/') => rest,
+                _ => return not_found(),
+            }
         };
-        let segments: Vec<String> = path
+        let cleaned = clean_path(rest);
+        if cleaned != rest {
+            let mut location = format!("{}{}", self.prefix, cleaned.replace('%', "%25"));
+            if let Some(query) = request.uri().query().filter(|q| !q.is_empty()) {
+                location.push('?');
+                location.push_str(query);
+            }
+            return redirect(request.method(), &location);
+        }
+        let segments: Vec<Vec<u8>> = cleaned[1..]
             .split('/')
-            .skip(1)
-            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .map(|s| unescape(s, false).unwrap_or_else(|| s.as_bytes().to_vec()))
             .collect();
-        let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-        let method = request.method().clone();
-        match segs.as_slice() {
-            ["health"] => match method {
-                Method::GET => self.health(),
-                _ => text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
-            },
-            ["sync", app] if !app.is_empty() => match method {
-                Method::POST => self.authed(&request, |user| {
-                    self.push(user, app, client_id, request.body())
-                }),
-                _ => text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
-            },
-            ["sync", app, "pull"] if !app.is_empty() => match method {
-                Method::GET => self.authed(&request, |user| {
-                    self.pull(user, app, client_id, uri.query().unwrap_or(""))
-                }),
-                _ => text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
-            },
-            ["api", "v1", "me", "encryption-vault", "key"] => match method {
-                Method::GET => self.vault_key(&request),
-                _ => text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed"),
-            },
-            _ => text(StatusCode::NOT_FOUND, "404 page not found"),
+        let segs: Vec<&[u8]> = segments.iter().map(Vec::as_slice).collect();
+        let route = match segs.as_slice() {
+            [b"health"] => Route::Health,
+            [b"metrics"] => Route::Metrics,
+            [b"sync", app] if !app.is_empty() => Route::Push(app.to_vec()),
+            [b"sync", app, b"pull"] if !app.is_empty() => Route::Pull(app.to_vec()),
+            [b"api", b"v1", b"me", b"encryption-vault", b"key"] => Route::VaultKey,
+            _ => return not_found(),
+        };
+        let method = request.method();
+        let (allowed, ok) = match route {
+            Route::Push(_) => ("POST", method == Method::POST),
+            _ => ("GET, HEAD", method == Method::GET || method == Method::HEAD),
+        };
+        if !ok {
+            let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+            if let Ok(v) = http::HeaderValue::from_str(allowed) {
+                response.headers_mut().insert(header::ALLOW, v);
+            }
+            return response;
+        }
+        match route {
+            Route::Health => self.health(),
+            Route::Metrics => metrics(),
+            Route::Push(app) => self.push(request, &app),
+            Route::Pull(app) => self.pull(request, &app),
+            Route::VaultKey => self.vault_key(request),
         }
     }
 
@@ -301,232 +435,238 @@ impl MemoryServer {
         }
     }
 
-    fn authed(
-        &self,
-        request: &Request<Vec<u8>>,
-        then: impl FnOnce(&str) -> Response<Vec<u8>>,
-    ) -> Response<Vec<u8>> {
-        let header = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let user = match user_of(header) {
-            Ok(user) => user,
-            Err(why) => return text(StatusCode::UNAUTHORIZED, &why),
-        };
-        if self.state().inactive.contains(&user) {
-            return json_response(
+    /// The caller (billing middleware, then the handler's token check):
+    /// 402 for an accepted token of an inactive user, 401 for a refused one.
+    fn caller(&self, request: &Request<Vec<u8>>) -> Result<String, Box<Response<Vec<u8>>>> {
+        let auth = header_bytes(request.headers(), "authorization").map(|b| go_utf8(&b));
+        let now = self.now();
+        match user_at(auth.as_deref(), now) {
+            Ok(user) if self.state().inactive.contains(&user) => Err(Box::new(json_response(
                 StatusCode::PAYMENT_REQUIRED,
                 &json!({"error": "sync_inactive",
                         "message": "Cloud Sync ist nicht aktiv. Aktiviere Sync in den Einstellungen."}),
-            );
-        }
-        then(&user)
-    }
-
-    /// The server's clock: never behind a row it stored.
-    fn server_now(&self, s: &State) -> Timestamp {
-        let now = self.clock.now();
-        match s.last_created {
-            Some(last) if last > now => last,
-            _ => now,
+            ))),
+            Ok(user) => Ok(user),
+            Err(why) => Err(Box::new(text(
+                StatusCode::UNAUTHORIZED,
+                &format!("unauthorized: {why}"),
+            ))),
         }
     }
 
     fn health(&self) -> Response<Vec<u8>> {
-        let s = self.state();
-        let now = self.server_now(&s);
-        let seconds =
-            Timestamp::from_unix_millis(now.unix_millis() - now.unix_millis().rem_euclid(1000))
-                .unwrap_or(now);
+        // `users` and `connections` count WebSocket clients, which this
+        // server does not serve.
         json_response(
             StatusCode::OK,
             &json!({"connections": 0, "service": "mana-sync", "status": "ok",
-                    "timestamp": rfc3339_nano(seconds), "users": s.logs.len()}),
+                    "timestamp": rfc3339_seconds(self.now()), "users": 0}),
         )
     }
 
-    fn store(&self, s: &mut State, user: &str, app_id: &str, client_id: &str, c: IncomingChange) {
+    /// Stores one change (`RecordChange`), unless the failure switch, the
+    /// handler or PostgreSQL stops it.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        s: &mut State,
+        user: &str,
+        app: &[u8],
+        client: &[u8],
+        c: &IncomingChange,
+        changeset_schema: i64,
+        honour_failure: bool,
+    ) -> Result<(), RecordError> {
+        let (data, field_timestamps) = stored_columns(c)?;
+        if honour_failure && s.fail_push_after == Some(0) {
+            s.fail_push_after = None;
+            return Err(RecordError::Db("injected failure".into()));
+        }
+        let space_id = space_of(c);
+        let jsonb = |v: Value| pg_jsonb(&v).map_err(RecordError::Db);
+        let text = |b: &[u8]| pg_text(b).map_err(RecordError::Db);
+        text(app)?;
+        text(c.table.as_bytes())?;
+        text(c.id.as_bytes())?;
+        text(user.as_bytes())?;
+        text(space_id.as_deref().unwrap_or_default().as_bytes())?;
+        text(c.op.as_bytes())?;
+        jsonb(data.clone().map_or(Value::Null, Value::Object))?;
+        jsonb(json!(field_timestamps))?;
+        text(client)?;
+        jsonb(c.actor.clone().unwrap_or(Value::Null))?;
+        text(c.origin.as_bytes())?;
+
         let now = to_micros(self.clock.now());
         let created_at = match s.last_created {
-            Some(last) if last >= now => last
-                .checked_add(std::time::Duration::from_micros(1))
-                .unwrap_or(last),
+            Some(last) if last >= now => last.checked_add(Duration::from_micros(1)).unwrap_or(last),
             _ => now,
         };
         s.last_created = Some(created_at);
         s.next_event += 1;
-        let event_id = format!("00000000-0000-4000-8000-{:012x}", s.next_event);
-        let fields = c.fields.map(|fs| {
-            fs.into_iter()
-                .map(|(name, value, at)| (name, json!({"value": value, "at": at})))
-                .collect::<serde_json::Map<_, _>>()
-        });
-        let space_id = c
-            .space_id
-            .clone()
-            .or_else(|| {
-                c.data
-                    .as_ref()
-                    .and_then(|d| d.get("spaceId"))
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned)
-            })
-            .or_else(|| {
-                fields
-                    .as_ref()
-                    .and_then(|f| f.get("spaceId"))
-                    .and_then(|f| f.get("value"))
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned)
-            });
         let row = Row {
-            event_id,
-            schema_version: if c.schema_version == 0 {
-                1
-            } else {
+            event_id: format!("00000000-0000-4000-8000-{:012x}", s.next_event),
+            schema_version: if c.schema_version > 0 {
                 c.schema_version
+            } else {
+                changeset_schema
             },
-            app_id: app_id.to_owned(),
-            client_id: client_id.to_owned(),
-            table: c.table,
-            id: c.id,
-            data: if c.op == "delete" { None } else { c.data },
-            fields,
-            deleted_at: c.deleted_at,
+            app_id: go_utf8(app),
+            client_id: go_utf8(client),
+            table: c.table.clone(),
+            id: c.id.clone(),
+            op: c.op.clone(),
+            data,
+            field_timestamps,
             space_id,
-            actor: c.actor,
-            origin: c.origin,
-            op: c.op,
+            actor: c.actor.clone(),
+            origin: Some(c.origin.clone()).filter(|o| !o.is_empty()),
             created_at,
         };
         s.logs.entry(user.to_owned()).or_default().push(row);
+        if honour_failure {
+            if let Some(n) = s.fail_push_after.as_mut() {
+                *n -= 1;
+            }
+        }
+        Ok(())
     }
 
-    fn push(
-        &self,
-        user: &str,
-        app_id: &str,
-        header_client: Option<String>,
-        body: &[u8],
-    ) -> Response<Vec<u8>> {
-        if body.len() > MAX_BODY_BYTES {
-            return text(
-                StatusCode::BAD_REQUEST,
-                "invalid JSON: http: request body too large",
-            );
-        }
-        let set = match push_body::parse(body) {
-            Ok(set) => set,
-            Err(why) => return text(StatusCode::BAD_REQUEST, &why),
+    fn push(&self, request: &Request<Vec<u8>>, app: &[u8]) -> Response<Vec<u8>> {
+        let user = match self.caller(request) {
+            Ok(user) => user,
+            Err(response) => return *response,
         };
-        if set.schema_version > 1 {
+        let set = match push_body::parse(request.body(), MAX_BODY_BYTES) {
+            Ok(set) => set,
+            Err(why) => return text(StatusCode::BAD_REQUEST, &format!("invalid JSON: {why}")),
+        };
+        let schema = set.schema_version.max(1);
+        if schema > 1 {
             return text(
                 StatusCode::BAD_REQUEST,
-                &format!("unsupported schemaVersion {} (max 1)", set.schema_version),
+                &format!("unsupported schemaVersion {schema} (max 1)"),
             );
         }
         for (i, c) in set.changes.iter().enumerate() {
-            if !matches!(c.op.as_str(), "insert" | "update" | "delete") {
-                return text(
-                    StatusCode::BAD_REQUEST,
-                    &format!("invalid op {:?} in change {i}", c.op),
-                );
-            }
-            if c.table.is_empty() || c.id.is_empty() {
-                return text(
-                    StatusCode::BAD_REQUEST,
-                    &format!("missing table or id in change {i}"),
-                );
+            if let Err(why) = validate(i, c) {
+                return text(StatusCode::BAD_REQUEST, &why);
             }
         }
-        let client_id = header_client
+        let client = header_bytes(request.headers(), "x-client-id")
             .filter(|c| !c.is_empty())
-            .unwrap_or(set.client_id);
-        let since = since_of(set.since.as_deref());
+            .unwrap_or_else(|| set.client_id.as_bytes().to_vec());
         let mut s = self.state();
-        for change in set.changes {
-            match s.fail_push_after {
-                Some(0) => {
-                    s.fail_push_after = None;
+        for change in &set.changes {
+            match self.record(&mut s, &user, app, &client, change, schema, true) {
+                Ok(()) => {}
+                Err(RecordError::Panic) => return dropped(),
+                Err(RecordError::Db(why)) => {
                     return text(
                         StatusCode::INTERNAL_SERVER_ERROR,
-                        "failed to record change: injected failure",
-                    );
+                        &format!("failed to record change: {why}"),
+                    )
                 }
-                Some(n) => s.fail_push_after = Some(n - 1),
-                None => {}
             }
-            self.store(&mut s, user, app_id, &client_id, change);
         }
+        if pg_text(app).is_err() || pg_text(&client).is_err() {
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
+        let since = parse_rfc3339(&set.since).unwrap_or(Timestamp::UNIX_EPOCH);
+        let (app, client) = (go_utf8(app), go_utf8(&client));
         let server_changes: Vec<Value> = s
             .logs
-            .get(user)
+            .get(&user)
             .into_iter()
             .flatten()
-            .filter(|r| r.app_id == app_id && r.client_id != client_id && r.created_at > since)
+            .filter(|r| r.app_id == app && r.client_id != client && r.created_at > since)
             .take(PUSH_RESPONSE_CAP)
             .map(Row::to_json)
             .collect();
-        let now = self.server_now(&s);
         json_response(
             StatusCode::OK,
-            &json!({"serverChanges": server_changes, "conflicts": [], "syncedUntil": rfc3339_nano(now)}),
+            &json!({"serverChanges": server_changes, "conflicts": [],
+                    "syncedUntil": rfc3339_nano(self.now_locked(&s))}),
         )
     }
 
-    fn pull(
-        &self,
-        user: &str,
-        app_id: &str,
-        client_id: Option<String>,
-        query: &str,
-    ) -> Response<Vec<u8>> {
-        let (Some(collection), Some(since)) = (
-            query_param(query, "collection"),
-            query_param(query, "since"),
-        ) else {
-            return text(
-                StatusCode::BAD_REQUEST,
-                "missing collection or since parameter",
-            );
+    fn pull(&self, request: &Request<Vec<u8>>, app: &[u8]) -> Response<Vec<u8>> {
+        let user = match self.caller(request) {
+            Ok(user) => user,
+            Err(response) => return *response,
         };
+        let query = request.uri().query().unwrap_or_default();
+        let collection = query_get(query, "collection").unwrap_or_default();
+        let since = query_get(query, "since").unwrap_or_default();
         if collection.is_empty() || since.is_empty() {
             return text(
                 StatusCode::BAD_REQUEST,
                 "missing collection or since parameter",
             );
         }
-        let since = since_of(Some(&since));
-        let client_id = client_id.unwrap_or_default();
+        let client = header_bytes(request.headers(), "x-client-id").unwrap_or_default();
+        if pg_text(app).is_err() || pg_text(&collection).is_err() || pg_text(&client).is_err() {
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
+        let since = std::str::from_utf8(&since)
+            .ok()
+            .and_then(parse_rfc3339)
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let (app, collection, client) = (go_utf8(app), go_utf8(&collection), go_utf8(&client));
         let s = self.state();
         let rows: Vec<&Row> = s
             .logs
-            .get(user)
+            .get(&user)
             .into_iter()
             .flatten()
             .filter(|r| {
-                r.app_id == app_id
+                r.app_id == app
                     && r.table == collection
-                    && r.client_id != client_id
+                    && r.client_id != client
                     && r.created_at > since
             })
             .take(PULL_PAGE + 1)
             .collect();
         let has_more = rows.len() > PULL_PAGE;
         let page = &rows[..rows.len().min(PULL_PAGE)];
+        let synced_until = match page.last() {
+            Some(last) if has_more => rfc3339_nano(last.created_at),
+            _ => rfc3339_nano(self.now_locked(&s)),
+        };
         let mut body = json!({
             "serverChanges": page.iter().map(|r| r.to_json()).collect::<Vec<_>>(),
             "conflicts": [],
+            "syncedUntil": synced_until,
         });
-        let synced_until = match page.last() {
-            Some(last) if has_more => rfc3339_nano(last.created_at),
-            _ => rfc3339_nano(self.server_now(&s)),
-        };
-        body["syncedUntil"] = synced_until.into();
         if has_more {
             body["hasMore"] = true.into();
         }
         json_response(StatusCode::OK, &body)
     }
+}
+
+/// The handler's checks of one change, with its 400 texts.
+fn validate(i: usize, c: &IncomingChange) -> Result<(), String> {
+    if !matches!(c.op.as_str(), "insert" | "update" | "delete") {
+        return Err(format!("invalid op {} in change {i}", go_quote(&c.op)));
+    }
+    if c.table.is_empty() || c.id.is_empty() {
+        return Err(format!("missing table or id in change {i}"));
+    }
+    Ok(())
+}
+
+/// `GET /metrics`: the Prometheus text (no WebSocket clients here).
+fn metrics() -> Response<Vec<u8>> {
+    let body = "# HELP mana_sync_connections_total Total WebSocket connections\n\
+                # TYPE mana_sync_connections_total gauge\n\
+                mana_sync_connections_total 0\n\
+                # HELP mana_sync_users_connected Connected unique users\n\
+                # TYPE mana_sync_users_connected gauge\n\
+                mana_sync_users_connected 0\n";
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(body.as_bytes().to_vec())
+        .unwrap_or_default()
 }
