@@ -447,3 +447,15 @@ fn the_token_never_shows() {
         );
     }
 }
+
+#[test]
+fn pull_all_can_include_own_changes() {
+    let mut op = PullAll::new(&config(), "todo", "tasks", &Cursor::EPOCH).unwrap();
+    assert_eq!(send(op.step(now())).headers()["x-client-id"], "agent-1");
+    let mut op = PullAll::new(&config(), "todo", "tasks", &Cursor::EPOCH)
+        .unwrap()
+        .including_own_changes();
+    let req = send(op.step(now()));
+    assert!(req.headers().get("x-client-id").is_none());
+    assert!(req.headers()["authorization"].is_sensitive());
+}

@@ -129,7 +129,10 @@ impl Operation for PullAll {
         match std::mem::replace(&mut self.state, State::Finished) {
             State::Next => {
                 match pull_request(&self.config, &self.app_id, &self.collection, &self.since) {
-                    Ok(request) => {
+                    Ok(mut request) => {
+                        if self.include_own {
+                            request.headers_mut().remove("x-client-id");
+                        }
                         self.state = State::Awaiting;
                         Step::Send(request)
                     }

@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use mana_sync_core::crypto::MasterKey;
+use mana_sync_core::fold::{FoldReport, Record, Replica};
 use mana_sync_core::ops::{PullAllOutcome, PushOutcome};
+use mana_sync_core::TableSpec;
 use mana_sync_core::{
     AsyncClient, AsyncTransport, BlockingClient, BlockingTransport, Change, Config, Cursor, Error,
     Health, SyncResponse, Timestamp,
@@ -37,6 +39,111 @@ pub trait Api {
     fn health(&self) -> Result<Health, Error>;
     fn master_key(&self, user_id: &str) -> Result<MasterKey, Error>;
     fn describe(&self) -> String;
+    fn pull_into(
+        &self,
+        app: &str,
+        collection: &str,
+        replica: &mut Replica,
+    ) -> Result<FoldReport, Error>;
+    fn records(
+        &self,
+        app: &str,
+        collection: &str,
+        include_deleted: bool,
+    ) -> Result<Vec<Record>, Error>;
+    fn create(
+        &self,
+        t: &Table,
+        id: &str,
+        value: &Value,
+        key: Option<&MasterKey>,
+    ) -> Result<PushOutcome, Error>;
+    fn update(
+        &self,
+        t: &Table,
+        id: &str,
+        fields: Vec<(String, Value)>,
+        key: Option<&MasterKey>,
+    ) -> Result<PushOutcome, Error>;
+    fn delete(&self, t: &Table, id: &str) -> Result<PushOutcome, Error>;
+    fn list(&self, t: &Table, key: Option<&MasterKey>) -> Result<Vec<Value>, Error>;
+    fn get(&self, t: &Table, id: &str, key: Option<&MasterKey>) -> Result<Option<Value>, Error>;
+}
+
+/// A typed table whose record type is plain JSON (the dyn-friendly form).
+pub type Table = TableSpec<Value>;
+
+/// The same calls for both facades; `$call` wraps each in `block_on` or not.
+macro_rules! table_calls {
+    ($client:expr, $wrap:path) => {
+        fn pull_into(
+            &self,
+            app: &str,
+            collection: &str,
+            replica: &mut Replica,
+        ) -> Result<FoldReport, Error> {
+            $wrap(self, $client(self).pull_into(app, collection, replica))
+        }
+        fn records(
+            &self,
+            app: &str,
+            collection: &str,
+            include_deleted: bool,
+        ) -> Result<Vec<Record>, Error> {
+            $wrap(
+                self,
+                $client(self).records(app, collection, include_deleted),
+            )
+        }
+        fn create(
+            &self,
+            t: &Table,
+            id: &str,
+            value: &Value,
+            key: Option<&MasterKey>,
+        ) -> Result<PushOutcome, Error> {
+            $wrap(self, $client(self).create(t, id, value, key))
+        }
+        fn update(
+            &self,
+            t: &Table,
+            id: &str,
+            fields: Vec<(String, Value)>,
+            key: Option<&MasterKey>,
+        ) -> Result<PushOutcome, Error> {
+            $wrap(self, $client(self).update(t, id, fields, key))
+        }
+        fn delete(&self, t: &Table, id: &str) -> Result<PushOutcome, Error> {
+            $wrap(self, $client(self).delete(t, id))
+        }
+        fn list(&self, t: &Table, key: Option<&MasterKey>) -> Result<Vec<Value>, Error> {
+            $wrap(self, $client(self).list(t, key))
+        }
+        fn get(
+            &self,
+            t: &Table,
+            id: &str,
+            key: Option<&MasterKey>,
+        ) -> Result<Option<Value>, Error> {
+            $wrap(self, $client(self).get(t, id, key))
+        }
+    };
+}
+
+fn direct<T, C>(_: &C, result: T) -> T {
+    result
+}
+
+fn on_runtime<T, F: std::future::Future<Output = T>, X>(this: &BlockOn<X>, future: F) -> T {
+    this.rt.block_on(future)
+}
+
+fn itself<T>(client: &T) -> &T {
+    client
+}
+
+fn inner<T>(this: &BlockOn<T>) -> &AsyncClient<T> {
+    &this.client
 }
 
 impl<T: BlockingTransport> Api for BlockingClient<T> {
@@ -72,6 +179,7 @@ impl<T: BlockingTransport> Api for BlockingClient<T> {
     fn describe(&self) -> String {
         format!("{self:?}")
     }
+    table_calls!(itself, direct);
 }
 
 /// An async client driven to completion on a runtime.
@@ -115,6 +223,7 @@ impl<T: AsyncTransport> Api for BlockOn<T> {
     fn describe(&self) -> String {
         format!("{:?}", self.client)
     }
+    table_calls!(inner, on_runtime);
 }
 
 /// How a scenario reaches the server.
