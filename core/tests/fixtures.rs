@@ -6,20 +6,13 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is a failure report
 
+mod shared;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use mana_sync_core::ops::{Health, Pull, Push};
 use mana_sync_core::{Config, Cursor, Error, Operation, Step, SyncResponse, Timestamp};
 use serde_json::Value;
-
-fn fixtures_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    match std::env::var_os("MANA_FIXTURES_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("../shared/fixtures"),
-    }
-}
 
 fn now() -> Timestamp {
     Timestamp::parse("2026-11-24T22:21:50Z").unwrap()
@@ -241,22 +234,9 @@ enum Outcome {
 
 #[test]
 fn every_captured_exchange_reads_as_expected() {
-    let dir = fixtures_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read the fixtures folder {}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no *.json fixtures in {}", dir.display());
-
     let mut checked = 0;
     let mut failures = Vec::new();
-    for file in &files {
-        let text = std::fs::read_to_string(file).unwrap();
-        let fixture: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{} is not JSON: {e}", file.display()));
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    for (name, fixture) in shared::json_files("MANA_FIXTURES_DIR", "fixtures") {
         if fixture["operation"] == "stream" {
             eprintln!("skipping {name}: stream captures are checked by the streaming issue");
             continue;
@@ -271,10 +251,6 @@ fn every_captured_exchange_reads_as_expected() {
         "fixtures not read as expected:\n{}",
         failures.join("\n")
     );
-    assert!(
-        checked > 0,
-        "no push, pull or health fixture in {}",
-        dir.display()
-    );
+    assert!(checked > 0, "no push, pull or health fixture");
     eprintln!("{checked} captured exchanges read as expected");
 }

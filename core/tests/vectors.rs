@@ -4,20 +4,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+mod shared;
 
 use mana_sync_core::crypto::{
     decrypt_value, encrypt_value, to_js_json, CryptoError, Iv, MasterKey,
 };
 use serde_json::Value;
-
-fn vectors_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    match std::env::var_os("MANA_VECTORS_DIR") {
-        Some(dir) => root.join(dir),
-        None => root.join("../shared/vectors"),
-    }
-}
 
 fn str_of<'a>(v: &'a Value, member: &str) -> Result<&'a str, String> {
     v[member]
@@ -79,20 +71,10 @@ fn check_decrypt(v: &Value) -> Result<(), String> {
 
 #[test]
 fn every_vector_of_every_file() {
-    let dir = vectors_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read the vectors folder {}: {e}", dir.display()))
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no *.json vectors in {}", dir.display());
+    let files = shared::json_files("MANA_VECTORS_DIR", "vectors");
     let mut checked = 0;
     let mut failures = Vec::new();
-    for file in &files {
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
-        let doc: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap())
-            .unwrap_or_else(|e| panic!("{name} is not JSON: {e}"));
+    for (name, doc) in &files {
         let kind = doc["kind"].as_str().unwrap_or_default().to_owned();
         let Some(vectors) = doc["vectors"].as_array() else {
             failures.push(format!("{name}: no `vectors` array"));
@@ -116,6 +98,6 @@ fn every_vector_of_every_file() {
         "vectors that failed:\n{}",
         failures.join("\n")
     );
-    assert!(checked > 0, "no vectors in {}", dir.display());
+    assert!(checked > 0, "no vectors in the vector files");
     eprintln!("{checked} vectors from {} files", files.len());
 }
