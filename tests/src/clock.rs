@@ -19,6 +19,12 @@ impl ManualClock {
         ManualClock(Arc::new(Mutex::new(start)))
     }
 
+    /// The time it reads (the same as [`Clock::now`], without importing
+    /// the trait).
+    pub fn now(&self) -> Timestamp {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Sets the time.
     pub fn set(&self, now: Timestamp) {
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = now;
@@ -42,6 +48,6 @@ impl Default for ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        ManualClock::now(self)
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use http::Method;
 use mana_sync_core::{
-    AsyncTransport, BlockingTransport, Clock, Config, Cursor, TransportError, TransportOptions,
+    AsyncTransport, BlockingTransport, Config, Cursor, TransportError, TransportOptions,
 };
 use mana_sync_testkit::{start_time, InProcess, ManualClock, MemoryServer};
 use serde_json::json;
