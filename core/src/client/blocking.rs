@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::SharedKeyCache;
 use crate::crypto::MasterKey;
 use crate::fold::{FoldReport, Record, Replica};
-use crate::ops::{PullAllOutcome, PushOutcome, VaultKey};
+use crate::ops::{self, Pull, PullAll, PullAllOutcome, Push, PushOutcome, VaultKey};
 use crate::TableSpec;
 use crate::{
     BlockingTransport, Change, Clock, Config, Cursor, Error, Health, KeyCache, Operation, Step,
@@ -90,7 +90,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
         changes: &[Change],
         since: &Cursor,
     ) -> Result<PushOutcome, Error> {
-        self.run(super::push(&self.config, app_id, changes, since)?)
+        self.run(Push::new(&self.config, app_id, changes, since)?)
     }
 
     /// Inserts one record; asks for others' changes from now on only.
@@ -118,7 +118,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
         collection: &str,
         since: &Cursor,
     ) -> Result<SyncResponse, Error> {
-        self.run(super::pull(&self.config, app_id, collection, since)?)
+        self.run(Pull::new(&self.config, app_id, collection, since)?)
     }
 
     /// All of `collection` after `since`, following `hasMore`.
@@ -128,7 +128,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
         collection: &str,
         since: &Cursor,
     ) -> Result<PullAllOutcome, Error> {
-        self.run(super::pull_all(&self.config, app_id, collection, since)?)
+        self.run(PullAll::new(&self.config, app_id, collection, since)?)
     }
 
     /// The master key of `user_id` (the user the token speaks for), from the
@@ -153,8 +153,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
         replica: &mut Replica,
     ) -> Result<FoldReport, Error> {
         let since = replica.cursor(collection).cloned().unwrap_or(Cursor::EPOCH);
-        let op = crate::ops::PullAll::new(&self.config, app_id, collection, &since)?
-            .including_own_changes();
+        let op = PullAll::new(&self.config, app_id, collection, &since)?.including_own_changes();
         let pulled = self.run(op)?;
         let report = replica.apply_all(&pulled.changes, self.clock.now());
         replica.set_cursor(collection, pulled.cursor);
@@ -247,7 +246,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
 
     /// The service's health.
     pub fn health(&self) -> Result<Health, Error> {
-        self.run(super::health(&self.config)?)
+        self.run(ops::Health::new(self.config.sync_url())?)
     }
 }
 

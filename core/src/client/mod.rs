@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde_json::{Map, Value};
 
 use crate::crypto::MasterKey;
-use crate::ops::{Health, Pull, PullAll, Push};
+use crate::ops::Push;
 use crate::{Change, Config, Cursor, Error, KeyCache, Timestamp};
 
 /// A key cache shared between clients.
@@ -36,16 +36,7 @@ pub(crate) fn remember_key(keys: &SharedKeyCache, user_id: &str, key: &MasterKey
         .insert(user_id, key.clone(), now);
 }
 
-/// The operations both facades offer, built from one config.
-pub(crate) fn push(
-    config: &Config,
-    app_id: &str,
-    changes: &[Change],
-    since: &Cursor,
-) -> Result<Push, Error> {
-    Push::new(config, app_id, changes, since)
-}
-
+/// A push of one insert that asks for others' changes from `now` on.
 pub(crate) fn push_insert(
     config: &Config,
     app_id: &str,
@@ -60,26 +51,4 @@ pub(crate) fn push_insert(
         &[Change::insert(table, id, data)],
         &Cursor::from(now),
     )
-}
-
-pub(crate) fn pull(
-    config: &Config,
-    app_id: &str,
-    collection: &str,
-    since: &Cursor,
-) -> Result<Pull, Error> {
-    Pull::new(config, app_id, collection, since)
-}
-
-pub(crate) fn pull_all(
-    config: &Config,
-    app_id: &str,
-    collection: &str,
-    since: &Cursor,
-) -> Result<PullAll, Error> {
-    PullAll::new(config, app_id, collection, since)
-}
-
-pub(crate) fn health(config: &Config) -> Result<Health, Error> {
-    Health::new(config.sync_url())
 }

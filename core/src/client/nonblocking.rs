@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::SharedKeyCache;
 use crate::crypto::MasterKey;
 use crate::fold::{FoldReport, Record, Replica};
-use crate::ops::{PullAllOutcome, PushOutcome, VaultKey};
+use crate::ops::{self, Pull, PullAll, PullAllOutcome, Push, PushOutcome, VaultKey};
 use crate::TableSpec;
 use crate::{
     AsyncTransport, Change, Clock, Config, Cursor, Error, Health, KeyCache, Operation, Step,
@@ -92,7 +92,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
         changes: &[Change],
         since: &Cursor,
     ) -> Result<PushOutcome, Error> {
-        self.run(super::push(&self.config, app_id, changes, since)?)
+        self.run(Push::new(&self.config, app_id, changes, since)?)
             .await
     }
 
@@ -122,7 +122,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
         collection: &str,
         since: &Cursor,
     ) -> Result<SyncResponse, Error> {
-        self.run(super::pull(&self.config, app_id, collection, since)?)
+        self.run(Pull::new(&self.config, app_id, collection, since)?)
             .await
     }
 
@@ -133,7 +133,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
         collection: &str,
         since: &Cursor,
     ) -> Result<PullAllOutcome, Error> {
-        self.run(super::pull_all(&self.config, app_id, collection, since)?)
+        self.run(PullAll::new(&self.config, app_id, collection, since)?)
             .await
     }
 
@@ -159,8 +159,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
         replica: &mut Replica,
     ) -> Result<FoldReport, Error> {
         let since = replica.cursor(collection).cloned().unwrap_or(Cursor::EPOCH);
-        let op = crate::ops::PullAll::new(&self.config, app_id, collection, &since)?
-            .including_own_changes();
+        let op = PullAll::new(&self.config, app_id, collection, &since)?.including_own_changes();
         let pulled = self.run(op).await?;
         let report = replica.apply_all(&pulled.changes, self.clock.now());
         replica.set_cursor(collection, pulled.cursor);
@@ -256,7 +255,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
 
     /// The service's health.
     pub async fn health(&self) -> Result<Health, Error> {
-        self.run(super::health(&self.config)?).await
+        self.run(ops::Health::new(self.config.sync_url())?).await
     }
 }
 

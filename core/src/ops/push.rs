@@ -55,8 +55,11 @@ pub struct Push {
     encoded: Vec<Vec<u8>>,
     batches: Vec<Range<usize>>,
     next: usize,
+    /// The next request's `since`: the last response's `syncedUntil`.
     since: Cursor,
-    outcome: PushOutcome,
+    server_changes: Vec<Change>,
+    conflicts: Vec<Conflict>,
+    maybe_truncated: bool,
     state: State,
 }
 
@@ -84,13 +87,9 @@ impl Push {
             batches,
             next: 0,
             since: since.clone(),
-            outcome: PushOutcome {
-                server_changes: Vec::new(),
-                conflicts: Vec::new(),
-                synced_until: since.clone(),
-                requests: 0,
-                maybe_truncated: false,
-            },
+            server_changes: Vec::new(),
+            conflicts: Vec::new(),
+            maybe_truncated: false,
             state: State::Next,
         })
     }
@@ -129,26 +128,20 @@ impl Push {
 
     fn on_ok(&mut self, response: SyncResponse) -> State {
         self.next += 1;
-        let outcome = &mut self.outcome;
-        outcome.requests += 1;
-        outcome.maybe_truncated |= response.server_changes.len() == PUSH_RESPONSE_CAP;
-        outcome.server_changes.extend(response.server_changes);
-        outcome.conflicts.extend(response.conflicts);
-        outcome.synced_until = response.synced_until.clone();
+        self.maybe_truncated |= response.server_changes.len() == PUSH_RESPONSE_CAP;
+        self.server_changes.extend(response.server_changes);
+        self.conflicts.extend(response.conflicts);
         self.since = response.synced_until;
         if self.next < self.batches.len() {
             return State::Next;
         }
-        State::Done(Ok(std::mem::replace(
-            outcome,
-            PushOutcome {
-                server_changes: Vec::new(),
-                conflicts: Vec::new(),
-                synced_until: self.since.clone(),
-                requests: 0,
-                maybe_truncated: false,
-            },
-        )))
+        State::Done(Ok(PushOutcome {
+            server_changes: std::mem::take(&mut self.server_changes),
+            conflicts: std::mem::take(&mut self.conflicts),
+            synced_until: self.since.clone(),
+            requests: self.next,
+            maybe_truncated: self.maybe_truncated,
+        }))
     }
 
     fn on_err(&self, error: Error) -> State {

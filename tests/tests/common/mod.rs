@@ -73,9 +73,43 @@ pub trait Api {
 /// A typed table whose record type is plain JSON (the dyn-friendly form).
 pub type Table = TableSpec<Value>;
 
-/// The same calls for both facades; `$call` wraps each in `block_on` or not.
-macro_rules! table_calls {
+/// The same calls for both facades; `$wrap` runs each on the runtime or not.
+macro_rules! client_calls {
     ($client:expr, $wrap:path) => {
+        fn push(
+            &self,
+            app: &str,
+            changes: &[Change],
+            since: &Cursor,
+        ) -> Result<PushOutcome, Error> {
+            $wrap(self, $client(self).push(app, changes, since))
+        }
+        fn push_insert(
+            &self,
+            app: &str,
+            table: &str,
+            id: &str,
+            data: Map<String, Value>,
+        ) -> Result<PushOutcome, Error> {
+            $wrap(self, $client(self).push_insert(app, table, id, data))
+        }
+        fn pull(&self, app: &str, collection: &str, since: &Cursor) -> Result<SyncResponse, Error> {
+            $wrap(self, $client(self).pull(app, collection, since))
+        }
+        fn pull_all(
+            &self,
+            app: &str,
+            collection: &str,
+            since: &Cursor,
+        ) -> Result<PullAllOutcome, Error> {
+            $wrap(self, $client(self).pull_all(app, collection, since))
+        }
+        fn health(&self) -> Result<Health, Error> {
+            $wrap(self, $client(self).health())
+        }
+        fn master_key(&self, user_id: &str) -> Result<MasterKey, Error> {
+            $wrap(self, $client(self).master_key(user_id))
+        }
         fn pull_into(
             &self,
             app: &str,
@@ -147,39 +181,10 @@ fn inner<T>(this: &BlockOn<T>) -> &AsyncClient<T> {
 }
 
 impl<T: BlockingTransport> Api for BlockingClient<T> {
-    fn push(&self, app: &str, changes: &[Change], since: &Cursor) -> Result<PushOutcome, Error> {
-        BlockingClient::push(self, app, changes, since)
-    }
-    fn push_insert(
-        &self,
-        app: &str,
-        table: &str,
-        id: &str,
-        data: Map<String, Value>,
-    ) -> Result<PushOutcome, Error> {
-        BlockingClient::push_insert(self, app, table, id, data)
-    }
-    fn pull(&self, app: &str, collection: &str, since: &Cursor) -> Result<SyncResponse, Error> {
-        BlockingClient::pull(self, app, collection, since)
-    }
-    fn pull_all(
-        &self,
-        app: &str,
-        collection: &str,
-        since: &Cursor,
-    ) -> Result<PullAllOutcome, Error> {
-        BlockingClient::pull_all(self, app, collection, since)
-    }
-    fn health(&self) -> Result<Health, Error> {
-        BlockingClient::health(self)
-    }
-    fn master_key(&self, user_id: &str) -> Result<MasterKey, Error> {
-        BlockingClient::master_key(self, user_id)
-    }
     fn describe(&self) -> String {
         format!("{self:?}")
     }
-    table_calls!(itself, direct);
+    client_calls!(itself, direct);
 }
 
 /// An async client driven to completion on a runtime.
@@ -189,41 +194,10 @@ pub struct BlockOn<T> {
 }
 
 impl<T: AsyncTransport> Api for BlockOn<T> {
-    fn push(&self, app: &str, changes: &[Change], since: &Cursor) -> Result<PushOutcome, Error> {
-        self.rt.block_on(self.client.push(app, changes, since))
-    }
-    fn push_insert(
-        &self,
-        app: &str,
-        table: &str,
-        id: &str,
-        data: Map<String, Value>,
-    ) -> Result<PushOutcome, Error> {
-        self.rt
-            .block_on(self.client.push_insert(app, table, id, data))
-    }
-    fn pull(&self, app: &str, collection: &str, since: &Cursor) -> Result<SyncResponse, Error> {
-        self.rt.block_on(self.client.pull(app, collection, since))
-    }
-    fn pull_all(
-        &self,
-        app: &str,
-        collection: &str,
-        since: &Cursor,
-    ) -> Result<PullAllOutcome, Error> {
-        self.rt
-            .block_on(self.client.pull_all(app, collection, since))
-    }
-    fn health(&self) -> Result<Health, Error> {
-        self.rt.block_on(self.client.health())
-    }
-    fn master_key(&self, user_id: &str) -> Result<MasterKey, Error> {
-        self.rt.block_on(self.client.master_key(user_id))
-    }
     fn describe(&self) -> String {
         format!("{:?}", self.client)
     }
-    table_calls!(inner, on_runtime);
+    client_calls!(inner, on_runtime);
 }
 
 /// How a scenario reaches the server.
