@@ -12,6 +12,10 @@ pub enum TimeoutKind {
     Connect,
     /// The whole exchange.
     Total,
+    /// The status and headers of a streamed response.
+    Head,
+    /// Silence while reading a streamed response (a dead connection).
+    Idle,
 }
 
 impl std::fmt::Display for TimeoutKind {
@@ -19,6 +23,8 @@ impl std::fmt::Display for TimeoutKind {
         f.write_str(match self {
             TimeoutKind::Connect => "while connecting",
             TimeoutKind::Total => "before the whole response arrived",
+            TimeoutKind::Head => "waiting for the stream's response head",
+            TimeoutKind::Idle => "with no data on the stream (a dead connection)",
         })
     }
 }

@@ -55,6 +55,8 @@ mod key_cache;
 mod operation;
 pub mod ops;
 mod response;
+pub mod retry;
+pub mod sse;
 mod stamp;
 mod table;
 mod timestamp;
@@ -68,11 +70,12 @@ pub use config::{BaseUrl, Config};
 pub use error::{Error, TimeoutKind, TransportError};
 pub use key_cache::KeyCache;
 pub use operation::{Operation, Step};
+pub use retry::{RetryPolicy, TokenSource};
 pub use stamp::Stamp;
 pub use table::TableSpec;
 pub use timestamp::{Cursor, Timestamp, TimestampError};
 pub use token::Token;
-pub use transport::{AsyncTransport, BlockingTransport, TransportOptions};
+pub use transport::{AsyncBody, AsyncTransport, BlockingBody, BlockingTransport, TransportOptions};
 pub use wire::{Change, Conflict, FieldChange, Health, Op, Origin, SyncResponse};
 
 /// The server's limits, as PROTOCOL.md states them.

@@ -3,14 +3,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
 use http::{Request, Response};
 use mana_sync_core::{
-    AsyncClient, AsyncTransport, BlockingClient, BlockingTransport, Config, TransportError,
-    TransportOptions,
+    AsyncClient, AsyncTransport, BlockingBody, BlockingClient, BlockingTransport, Config,
+    TimeoutKind, TransportError, TransportOptions,
 };
 
 use crate::server::Dropped;
-use crate::{ManualClock, MemoryServer};
+use crate::{ManualClock, MemoryServer, StreamSession};
 
 /// A transport with no sockets: each request goes straight to a
 /// [`MemoryServer`]. Waiting advances the [`ManualClock`] instead of
@@ -97,7 +101,106 @@ impl InProcess {
     }
 }
 
+impl InProcess {
+    fn open_stream(&self, request: Request<Vec<u8>>) -> Result<Response<InProcessBody>, TransportError> {
+        let (head, body) = match self.server.open_stream(request) {
+            Ok(session) => {
+                let head = Response::builder()
+                    .status(200)
+                    .header(http::header::CONTENT_TYPE, "text/event-stream")
+                    .header(http::header::CACHE_CONTROL, "no-cache")
+                    .body(())
+                    .unwrap_or_default();
+                let body = InProcessBody::Live {
+                    session: Box::new(session),
+                    clock: self.clock.clone(),
+                    heartbeat: self.server.heartbeat(),
+                    idle: self.options.idle_timeout,
+                };
+                (head, body)
+            }
+            Err(refused) => {
+                if refused.extensions().get::<Dropped>().is_some() {
+                    return Err(TransportError::message(
+                        "the connection was closed before a response",
+                    ));
+                }
+                let (parts, bytes) = refused.into_parts();
+                (Response::from_parts(parts, ()), InProcessBody::Fixed(Some(bytes)))
+            }
+        };
+        let (parts, ()) = head.into_parts();
+        Ok(Response::from_parts(parts, body))
+    }
+}
+
+/// A streamed body in process: a finished one (a refused stream), or a
+/// live [`StreamSession`]. When nothing is ready it sends a heartbeat,
+/// advancing the clock by the server's interval, as if that much time had
+/// passed; a silent session instead fails with the idle timeout, as a
+/// network transport would, advancing the clock by it. A cut session ends.
+#[derive(Debug)]
+pub enum InProcessBody {
+    /// A whole body, handed out once.
+    Fixed(Option<Vec<u8>>),
+    /// An open stream.
+    Live {
+        /// The server side of the stream.
+        session: Box<StreamSession>,
+        /// The clock heartbeats and timeouts advance.
+        clock: ManualClock,
+        /// The server's heartbeat interval.
+        heartbeat: Duration,
+        /// The transport's idle timeout.
+        idle: Duration,
+    },
+}
+
+impl BlockingBody for InProcessBody {
+    fn next_chunk(&mut self) -> Result<Option<Bytes>, TransportError> {
+        match self {
+            InProcessBody::Fixed(bytes) => Ok(bytes.take().map(Bytes::from)),
+            InProcessBody::Live {
+                session,
+                clock,
+                heartbeat,
+                idle,
+            } => {
+                if let Some(event) = session.next_event() {
+                    return Ok(Some(Bytes::from(event)));
+                }
+                if session.is_cut() {
+                    return Ok(None);
+                }
+                if session.is_silent() {
+                    clock.advance(*idle);
+                    return Err(TransportError::Timeout {
+                        kind: TimeoutKind::Idle,
+                        limit: *idle,
+                    });
+                }
+                clock.advance(*heartbeat);
+                Ok(session.heartbeat().map(Bytes::from))
+            }
+        }
+    }
+}
+
+impl futures_core::Stream for InProcessBody {
+    type Item = Result<Bytes, TransportError>;
+
+    fn poll_next(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Ready(self.get_mut().next_chunk().transpose())
+    }
+}
+
 impl BlockingTransport for InProcess {
+    type Body = InProcessBody;
+
+    fn open(&self, request: Request<Vec<u8>>) -> Result<Response<InProcessBody>, TransportError> {
+        self.open_stream(request)
+    }
+
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
         self.exchange(request)
     }
@@ -108,6 +211,15 @@ impl BlockingTransport for InProcess {
 }
 
 impl AsyncTransport for InProcess {
+    type Body = InProcessBody;
+
+    async fn open(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> Result<Response<InProcessBody>, TransportError> {
+        self.open_stream(request)
+    }
+
     async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
         self.exchange(request)
     }

@@ -27,13 +27,15 @@ mod loopback;
 mod push_body;
 mod routing;
 mod server;
+mod stream;
 
 pub use clock::ManualClock;
 pub use endless::{EndlessServer, ENDLESS_LIMIT};
 pub use in_process::InProcess;
 pub use jwt::{token_for, token_with_claims};
 pub use loopback::LoopbackServer;
-pub use server::{MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP};
+pub use stream::StreamSession;
+pub use server::{Fault, MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP};
 
 use mana_sync_core::Timestamp;
 

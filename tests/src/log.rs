@@ -185,6 +185,18 @@ impl Row {
         Value::Object(m)
     }
 
+    /// The row as the stream endpoint writes it: no `eventId`,
+    /// `schemaVersion` or `spaceId`.
+    pub fn to_stream_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("table".into(), self.table.clone().into());
+        m.insert("id".into(), self.id.clone().into());
+        m.insert("op".into(), self.op.clone().into());
+        self.op_members(&mut m);
+        self.tail(&mut m);
+        Value::Object(m)
+    }
+
     fn tail(&self, m: &mut Map<String, Value>) {
         if let Some(a) = &self.actor {
             m.insert("actor".into(), a.clone());

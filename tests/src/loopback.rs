@@ -7,7 +7,8 @@ use std::thread::JoinHandle;
 
 use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::{BodyExt, Full};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -15,7 +16,10 @@ use hyper_util::server::conn::auto;
 use tokio::sync::oneshot;
 
 use crate::server::{Dropped, MAX_BODY_BYTES};
-use crate::MemoryServer;
+use crate::{MemoryServer, StreamSession};
+
+/// What the loopback server answers with: a whole body, or a stream.
+type Body = BoxBody<Bytes, HangUp>;
 
 /// The most of a request body read and thrown away after the first
 /// [`MAX_BODY_BYTES`] + 1 bytes, so that a client sending an oversized body
@@ -71,7 +75,7 @@ impl std::error::Error for HangUp {}
 async fn serve(
     server: Arc<MemoryServer>,
     request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, HangUp> {
+) -> Result<Response<Body>, HangUp> {
     let (parts, mut body) = request.into_parts();
     let mut kept = Vec::new();
     let mut total = 0usize;
@@ -86,12 +90,83 @@ async fn serve(
             }
         }
     }
-    let response = server.handle_sized(Request::from_parts(parts, kept), total);
+    let request = Request::from_parts(parts, kept);
+    let is_stream = request.method() == http::Method::GET && request.uri().path().ends_with("/stream");
+    let response = if is_stream {
+        match server.open_stream(request) {
+            Ok(session) => return Ok(stream(server, session).await),
+            Err(refused) => refused,
+        }
+    } else {
+        server.handle_sized(request, total)
+    };
     if response.extensions().get::<Dropped>().is_some() {
         return Err(HangUp);
     }
     let (parts, body) = response.into_parts();
-    Ok(Response::from_parts(parts, Full::new(Bytes::from(body))))
+    let body = Full::new(Bytes::from(body)).map_err(|never| match never {}).boxed();
+    Ok(Response::from_parts(parts, body))
+}
+
+/// A stream's response: sent only once its first event (or heartbeat) is
+/// ready, as the real server does; then each event as it comes, a
+/// heartbeat after each quiet interval, until the client goes away or the
+/// session is cut.
+async fn stream(server: Arc<MemoryServer>, session: StreamSession) -> Response<Body> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+    let heartbeat = server.heartbeat();
+    let mut pushes = server.subscribe();
+    let (first_tx, first_rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let mut session = session;
+        let mut first = Some(first_tx);
+        loop {
+            let event = match session.next_event() {
+                Some(event) => Some(event),
+                None if session.is_cut() => break,
+                None if session.is_silent() => {
+                    // Head sent, then nothing: wait for the client to go.
+                    if let Some(first) = first.take() {
+                        let _ = first.send(());
+                    }
+                    tx.closed().await;
+                    break;
+                }
+                None => tokio::select! {
+                    changed = pushes.changed() => {
+                        if changed.is_err() {
+                            break;
+                        }
+                        None
+                    }
+                    _ = tokio::time::sleep(heartbeat) => session.heartbeat(),
+                    _ = tx.closed() => break,
+                },
+            };
+            if let Some(event) = event {
+                if tx.send(Bytes::from(event)).await.is_err() {
+                    break;
+                }
+                if let Some(first) = first.take() {
+                    let _ = first.send(());
+                }
+            }
+        }
+        // Dropping the session counts the stream as closed.
+    });
+    // The head waits for the first event (or the end).
+    let _ = first_rx.await;
+    let frames = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|bytes| (Ok::<_, HangUp>(hyper::body::Frame::data(bytes)), rx))
+    });
+    Response::builder()
+        .status(200)
+        .header(http::header::CONTENT_TYPE, "text/event-stream")
+        .header(http::header::CACHE_CONTROL, "no-cache")
+        .body(StreamBody::new(frames).boxed())
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).map_err(|never| match never {}).boxed()))
 }
 
 impl LoopbackServer {

@@ -16,6 +16,7 @@ use crate::jwt::{user_at, user_of};
 use crate::log::{pg_jsonb, pg_text, space_of, stored_columns, RecordError, Row};
 use crate::push_body::{self, IncomingChange};
 use crate::routing::{bad_request_line, clean_path, query_get, redirect, unescape};
+use crate::stream::{Notice, StreamSession};
 use crate::ManualClock;
 
 /// The server's request body limit (10 MiB).
@@ -68,6 +69,51 @@ struct State {
     last_created: Option<Timestamp>,
     next_event: u64,
     received: Vec<Received>,
+    /// Every push, for the streams to hear of.
+    notices: Vec<Notice>,
+    open_streams: usize,
+    stream_cut_after: Option<usize>,
+    silent_streams: usize,
+    faults: std::collections::VecDeque<Fault>,
+}
+
+/// A failure the server answers a request with instead of handling it
+/// ([`MemoryServer::fail_next_requests`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// 503 `Service Unavailable`, plain text.
+    Unavailable,
+    /// 429 with this `Retry-After` value (seconds or an HTTP date).
+    TooManyRequests {
+        /// The `Retry-After` header's value.
+        retry_after: String,
+    },
+    /// A proxy's HTML 502 page.
+    BadGatewayHtml,
+}
+
+impl Fault {
+    fn response(&self) -> Response<Vec<u8>> {
+        match self {
+            Fault::Unavailable => text(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
+            Fault::TooManyRequests { retry_after } => {
+                let mut response = text(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
+                if let Ok(v) = http::HeaderValue::from_str(retry_after) {
+                    response.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                response
+            }
+            Fault::BadGatewayHtml => Response::builder()
+                .status(StatusCode::BAD_GATEWAY)
+                .header(header::CONTENT_TYPE, "text/html")
+                .body(
+                    b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad \
+                      Gateway</h1></center><hr><center>nginx</center></body></html>\n"
+                        .to_vec(),
+                )
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// A protocol-faithful mana-sync server in memory, written from the Go
@@ -111,6 +157,9 @@ pub struct MemoryServer {
     state: Mutex<State>,
     clock: Arc<dyn Clock>,
     prefix: String,
+    heartbeat: Duration,
+    /// Counts pushes, for streams waiting on a socket.
+    pushed: tokio::sync::watch::Sender<usize>,
 }
 
 impl Default for MemoryServer {
@@ -169,6 +218,7 @@ enum Route {
     Metrics,
     Push(Vec<u8>),
     Pull(Vec<u8>),
+    Stream(Vec<u8>),
     VaultKey,
 }
 
@@ -186,7 +236,131 @@ impl MemoryServer {
             state: Mutex::new(State::default()),
             clock: Arc::new(clock),
             prefix: String::new(),
+            heartbeat: Duration::from_secs(30),
+            pushed: tokio::sync::watch::Sender::new(0),
         }
+    }
+
+    /// Sets the stream's heartbeat interval (30 s by default).
+    pub fn with_heartbeat(mut self, interval: Duration) -> MemoryServer {
+        self.heartbeat = interval;
+        self
+    }
+
+    /// The stream's heartbeat interval.
+    pub fn heartbeat(&self) -> Duration {
+        self.heartbeat
+    }
+
+    /// Cuts every stream connection after it has sent `events` events
+    /// (heartbeats included); `None` stops cutting.
+    pub fn cut_streams_after(&self, events: Option<usize>) {
+        self.state().stream_cut_after = events;
+    }
+
+    /// The next `n` stream connections send their head and then nothing at
+    /// all, not even heartbeats: a dead connection, for idle timeouts.
+    pub fn silence_next_streams(&self, n: usize) {
+        self.state().silent_streams = n;
+    }
+
+    /// Answers the next `n` requests (of any kind, streams included) with
+    /// `fault` instead of handling them.
+    pub fn fail_next_requests(&self, n: usize, fault: Fault) {
+        let mut s = self.state();
+        s.faults.extend(std::iter::repeat_n(fault, n));
+    }
+
+    /// How many stream connections are open now.
+    pub fn open_streams(&self) -> usize {
+        self.state().open_streams
+    }
+
+    /// Opens a stream (`GET /sync/{appId}/stream`) for `request`: a session
+    /// that says what to send, or the response that refuses it (the same
+    /// routing, auth and faults as [`Self::handle`]).
+    pub fn open_stream(
+        self: &Arc<Self>,
+        request: Request<Vec<u8>>,
+    ) -> Result<StreamSession, Response<Vec<u8>>> {
+        self.note_received(&request, 0);
+        if let Some(fault) = self.state().faults.pop_front() {
+            return Err(fault.response());
+        }
+        let app = match self.routed(&request) {
+            Ok(Route::Stream(app)) => app,
+            Ok(_) => return Err(not_found()),
+            Err(response) => return Err(response),
+        };
+        let user = self.caller(&request).map_err(|r| *r)?;
+        let query = request.uri().query().unwrap_or_default();
+        let collections = query_get(query, "collections").unwrap_or_default();
+        if collections.is_empty() {
+            return Err(text(StatusCode::BAD_REQUEST, "missing collections parameter"));
+        }
+        let since = query_get(query, "since")
+            .and_then(|s| std::str::from_utf8(&s).ok().and_then(parse_rfc3339))
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let client = header_bytes(request.headers(), "x-client-id").unwrap_or_default();
+        let collections = go_utf8(&collections)
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Ok(StreamSession::open(
+            self.clone(),
+            user,
+            go_utf8(&app),
+            go_utf8(&client),
+            collections,
+            since,
+        ))
+    }
+
+    /// For a new stream: the clock, how many notices exist, and the
+    /// switches that apply to it. Counts the stream as open.
+    pub(crate) fn stream_open_state(&self) -> (Timestamp, usize, Option<usize>, bool) {
+        let mut s = self.state();
+        s.open_streams += 1;
+        let silent = s.silent_streams > 0;
+        s.silent_streams = s.silent_streams.saturating_sub(1);
+        (self.now_locked(&s), s.notices.len(), s.stream_cut_after, silent)
+    }
+
+    pub(crate) fn stream_closed(&self) {
+        let mut s = self.state();
+        s.open_streams = s.open_streams.saturating_sub(1);
+    }
+
+    /// The pushes heard of after the first `heard`.
+    pub(crate) fn notices_since(&self, heard: usize) -> Vec<Notice> {
+        self.state().notices.get(heard..).map(<[Notice]>::to_vec).unwrap_or_default()
+    }
+
+    /// Waits for pushes: the receiver changes with each one.
+    pub(crate) fn subscribe(&self) -> tokio::sync::watch::Receiver<usize> {
+        self.pushed.subscribe()
+    }
+
+    /// Rows of `table` after `from` not pushed by `client`, oldest first.
+    pub(crate) fn rows_after(
+        &self,
+        user: &str,
+        app: &str,
+        table: &str,
+        client: &str,
+        from: Timestamp,
+        limit: usize,
+    ) -> Vec<Row> {
+        self.state()
+            .logs
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter(|r| r.app_id == app && r.table == table && r.client_id != client && r.created_at > from)
+            .take(limit)
+            .cloned()
+            .collect()
     }
 
     /// Mounts the server under a path prefix such as `/api/v1`, as behind a
@@ -334,6 +508,18 @@ impl MemoryServer {
         request: Request<Vec<u8>>,
         body_len: usize,
     ) -> Response<Vec<u8>> {
+        self.note_received(&request, body_len);
+        if let Some(fault) = self.state().faults.pop_front() {
+            return fault.response();
+        }
+        let mut response = self.route(&request);
+        if request.method() == Method::HEAD {
+            response.body_mut().clear();
+        }
+        response
+    }
+
+    fn note_received(&self, request: &Request<Vec<u8>>, body_len: usize) {
         let uri = request.uri();
         self.state().received.push(Received {
             method: request.method().clone(),
@@ -343,24 +529,41 @@ impl MemoryServer {
             client_id: header_bytes(request.headers(), "x-client-id").map(|b| go_utf8(&b)),
             body_len,
         });
-        let mut response = self.route(&request);
-        if request.method() == Method::HEAD {
-            response.body_mut().clear();
-        }
-        response
     }
 
     fn route(&self, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+        let route = match self.routed(request) {
+            Ok(route) => route,
+            Err(response) => return response,
+        };
+        match route {
+            Route::Health => self.health(),
+            Route::Metrics => metrics(),
+            Route::Push(app) => self.push(request, &app),
+            Route::Pull(app) => self.pull(request, &app),
+            // Streams are opened with `open_stream`; over a plain exchange
+            // the answer is what is pending now, as one finished body.
+            Route::Stream(_) => text(
+                StatusCode::BAD_REQUEST,
+                "the stream endpoint needs a streaming transport (MemoryServer::open_stream)",
+            ),
+            Route::VaultKey => self.vault_key(request),
+        }
+    }
+
+    /// The route of a request, or the response that refuses it (a bad
+    /// path, a redirect, 404, 405).
+    fn routed(&self, request: &Request<Vec<u8>>) -> Result<Route, Response<Vec<u8>>> {
         let path = request.uri().path();
         if unescape(path, false).is_none() {
-            return bad_request_line();
+            return Err(bad_request_line());
         }
         let rest = if self.prefix.is_empty() {
             path
         } else {
             match path.strip_prefix(self.prefix.as_str()) {
                 Some(rest) if rest.starts_with('/') => rest,
-                _ => return not_found(),
+                _ => return Err(not_found()),
             }
         };
         let cleaned = clean_path(rest);
@@ -370,7 +573,7 @@ impl MemoryServer {
                 location.push('?');
                 location.push_str(query);
             }
-            return redirect(request.method(), &location);
+            return Err(redirect(request.method(), &location));
         }
         let segments: Vec<Vec<u8>> = cleaned[1..]
             .split('/')
@@ -382,8 +585,9 @@ impl MemoryServer {
             [b"metrics"] => Route::Metrics,
             [b"sync", app] if !app.is_empty() => Route::Push(app.to_vec()),
             [b"sync", app, b"pull"] if !app.is_empty() => Route::Pull(app.to_vec()),
+            [b"sync", app, b"stream"] if !app.is_empty() => Route::Stream(app.to_vec()),
             [b"api", b"v1", b"me", b"encryption-vault", b"key"] => Route::VaultKey,
-            _ => return not_found(),
+            _ => return Err(not_found()),
         };
         let method = request.method();
         let (allowed, ok) = match route {
@@ -395,15 +599,9 @@ impl MemoryServer {
             if let Ok(v) = http::HeaderValue::from_str(allowed) {
                 response.headers_mut().insert(header::ALLOW, v);
             }
-            return response;
+            return Err(response);
         }
-        match route {
-            Route::Health => self.health(),
-            Route::Metrics => metrics(),
-            Route::Push(app) => self.push(request, &app),
-            Route::Pull(app) => self.pull(request, &app),
-            Route::VaultKey => self.vault_key(request),
-        }
+        Ok(route)
     }
 
     /// The auth service's vault: the same tokens, no subscription check.
@@ -574,6 +772,16 @@ impl MemoryServer {
         }
         let since = parse_rfc3339(&set.since).unwrap_or(Timestamp::UNIX_EPOCH);
         let (app, client) = (go_utf8(app), go_utf8(&client));
+        let mut tables: Vec<String> = set.changes.iter().map(|c| c.table.clone()).collect();
+        tables.sort();
+        tables.dedup();
+        s.notices.push(Notice {
+            user: user.clone(),
+            app: app.clone(),
+            client: client.clone(),
+            tables,
+        });
+        self.pushed.send_modify(|n| *n += 1);
         let server_changes: Vec<Value> = s
             .logs
             .get(&user)

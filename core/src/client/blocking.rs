@@ -1,18 +1,21 @@
 //! [`BlockingClient`]: the blocking facade.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
 
+use http::Response;
 use serde_json::{Map, Value};
 
-use super::SharedKeyCache;
+use super::{stream, Settings};
 use crate::crypto::MasterKey;
 use crate::fold::{FoldReport, Record, Replica};
-use crate::ops::{self, Pull, PullAll, PullAllOutcome, Push, PushOutcome, VaultKey};
+use crate::ops::{
+    self, Pull, PullAll, PullAllOutcome, Push, PushOutcome, Stream, StreamEvent, StreamStep,
+    VaultKey,
+};
 use crate::TableSpec;
 use crate::{
-    BlockingTransport, Change, Clock, Config, Cursor, Error, Health, KeyCache, Operation, Step,
-    SyncResponse, SystemClock,
+    BlockingBody, BlockingTransport, Change, Config, Cursor, Error, Health, Operation, Step,
+    SyncResponse, TransportError,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -23,58 +26,33 @@ use serde::Serialize;
 /// from `mana_sync_testkit` with an in-process transport and a fixed clock.
 #[derive(Clone)]
 pub struct BlockingClient<T> {
-    config: Config,
+    settings: Settings,
     transport: T,
-    clock: Arc<dyn Clock>,
-    keys: SharedKeyCache,
 }
 
 impl<T: BlockingTransport> BlockingClient<T> {
-    /// A client using the system clock.
+    /// A client using the system clock, with the default retry policy.
     pub fn new(config: Config, transport: T) -> Self {
         BlockingClient {
-            config,
+            settings: Settings::new(config),
             transport,
-            clock: Arc::new(SystemClock),
-            keys: Arc::new(Mutex::new(KeyCache::default())),
         }
     }
 
-    /// Replaces the clock (a fixed one, in tests).
-    pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Shares a master-key cache (e.g. between the clients of a gateway
-    /// serving many users, or to set another time-to-live).
-    pub fn with_key_cache(mut self, keys: SharedKeyCache) -> Self {
-        self.keys = keys;
-        self
-    }
-
-    /// The config.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// The config, to change (e.g. [`Config::set_token`]).
-    pub fn config_mut(&mut self) -> &mut Config {
-        &mut self.config
-    }
-
-    /// The transport.
-    pub fn transport(&self) -> &T {
-        &self.transport
-    }
+    super::shared_facade_methods!();
 
     /// Drives `op` to its end: sends what it asks, waits when it says so.
-    pub fn run<O: Operation>(&self, mut op: O) -> Result<O::Output, Error> {
+    /// Every operation is retried as the client's [`RetryPolicy`] says
+    /// ([`Self::with_retry`]).
+    ///
+    /// [`RetryPolicy`]: crate::RetryPolicy
+    pub fn run<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
+        let mut op = self.settings.retrying(op);
         loop {
-            match op.step(self.clock.now()) {
+            match op.step(self.settings.now()) {
                 Step::Send(request) => {
                     let response = self.transport.send(request);
-                    op.on_response(self.clock.now(), response);
+                    op.on_response(self.settings.now(), response);
                 }
                 Step::Wait(d) => self.transport.sleep(d),
                 Step::Done(result) => return result,
@@ -90,7 +68,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
         changes: &[Change],
         since: &Cursor,
     ) -> Result<PushOutcome, Error> {
-        self.run(Push::new(&self.config, app_id, changes, since)?)
+        self.run(Push::new(&self.settings.config, app_id, changes, since)?)
     }
 
     /// Inserts one record; asks for others' changes from now on only.
@@ -102,12 +80,12 @@ impl<T: BlockingTransport> BlockingClient<T> {
         data: Map<String, Value>,
     ) -> Result<PushOutcome, Error> {
         self.run(super::push_insert(
-            &self.config,
+            &self.settings.config,
             app_id,
             table,
             id,
             data,
-            self.clock.now(),
+            self.settings.now(),
         )?)
     }
 
@@ -118,7 +96,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
         collection: &str,
         since: &Cursor,
     ) -> Result<SyncResponse, Error> {
-        self.run(Pull::new(&self.config, app_id, collection, since)?)
+        self.run(Pull::new(&self.settings.config, app_id, collection, since)?)
     }
 
     /// All of `collection` after `since`, following `hasMore`.
@@ -128,18 +106,18 @@ impl<T: BlockingTransport> BlockingClient<T> {
         collection: &str,
         since: &Cursor,
     ) -> Result<PullAllOutcome, Error> {
-        self.run(PullAll::new(&self.config, app_id, collection, since)?)
+        self.run(PullAll::new(&self.settings.config, app_id, collection, since)?)
     }
 
     /// The master key of `user_id` (the user the token speaks for), from the
     /// cache while fresh (5 minutes by default), else from the vault
     /// ([`VaultKey`]; needs [`Config::with_auth_url`]).
     pub fn master_key(&self, user_id: &str) -> Result<MasterKey, Error> {
-        if let Some(key) = super::cached_key(&self.keys, user_id, self.clock.now()) {
+        if let Some(key) = super::cached_key(&self.settings.keys, user_id, self.settings.now()) {
             return Ok(key);
         }
-        let key = self.run(VaultKey::new(&self.config)?)?;
-        super::remember_key(&self.keys, user_id, &key, self.clock.now());
+        let key = self.run(VaultKey::new(&self.settings.config)?)?;
+        super::remember_key(&self.settings.keys, user_id, &key, self.settings.now());
         Ok(key)
     }
 
@@ -153,9 +131,9 @@ impl<T: BlockingTransport> BlockingClient<T> {
         replica: &mut Replica,
     ) -> Result<FoldReport, Error> {
         let since = replica.cursor(collection).cloned().unwrap_or(Cursor::EPOCH);
-        let op = PullAll::new(&self.config, app_id, collection, &since)?.including_own_changes();
+        let op = PullAll::new(&self.settings.config, app_id, collection, &since)?.including_own_changes();
         let pulled = self.run(op)?;
-        let report = replica.apply_all(&pulled.changes, self.clock.now());
+        let report = replica.apply_all(&pulled.changes, self.settings.now());
         replica.set_cursor(collection, pulled.cursor);
         Ok(report)
     }
@@ -187,7 +165,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
         value: &R,
         key: Option<&crate::crypto::MasterKey>,
     ) -> Result<PushOutcome, Error> {
-        let now = self.clock.now();
+        let now = self.settings.now();
         let change = table.create_change(id, value, key, now)?;
         self.push(table.app_id(), &[change], &Cursor::from(now))
     }
@@ -200,7 +178,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
         fields: Vec<(String, serde_json::Value)>,
         key: Option<&crate::crypto::MasterKey>,
     ) -> Result<PushOutcome, Error> {
-        let now = self.clock.now();
+        let now = self.settings.now();
         let change = table.update_change(id, fields, key, now)?;
         self.push(table.app_id(), &[change], &Cursor::from(now))
     }
@@ -211,7 +189,7 @@ impl<T: BlockingTransport> BlockingClient<T> {
         table: &TableSpec<R>,
         id: &str,
     ) -> Result<PushOutcome, Error> {
-        let now = self.clock.now();
+        let now = self.settings.now();
         self.push(
             table.app_id(),
             &[table.delete_change(id, now)],
@@ -244,17 +222,124 @@ impl<T: BlockingTransport> BlockingClient<T> {
             .transpose()
     }
 
+    /// The live changes of `collections` of app `app_id` after `since`, as
+    /// an iterator that blocks for each event, reconnects after a cut and
+    /// never ends by itself (only with a permanent error, or when dropped,
+    /// which closes the connection). See [`crate::ops::Stream`] for what it
+    /// promises: nothing lost, nothing delivered twice.
+    ///
+    /// The README and the transport crates show it at work.
+    pub fn stream(
+        &self,
+        app_id: &str,
+        collections: &[&str],
+        since: &Cursor,
+    ) -> Result<StreamIter<'_, T>, Error> {
+        let op = stream::stream(&self.settings, app_id, collections, since)?;
+        Ok(StreamIter::new(self, op, None))
+    }
+
+    /// Keeps `replica` current: streams `collections` from the cursors the
+    /// replica holds, applies each batch to it (and moves its cursor)
+    /// before handing the event on.
+    pub fn watch_into<'a>(
+        &'a self,
+        app_id: &str,
+        collections: &[&str],
+        replica: &'a mut Replica,
+    ) -> Result<StreamIter<'a, T>, Error> {
+        let op = stream::stream_from(&self.settings, app_id, collections, replica)?;
+        Ok(StreamIter::new(self, op, Some(replica)))
+    }
+
     /// The service's health.
     pub fn health(&self) -> Result<Health, Error> {
-        self.run(ops::Health::new(self.config.sync_url())?)
+        self.run(ops::Health::new(self.settings.config.sync_url())?)
     }
 }
 
 impl<T> fmt::Debug for BlockingClient<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BlockingClient")
-            .field("config", &self.config)
+            .field("config", &self.settings.config)
             .field("transport", &std::any::type_name::<T>())
             .finish()
+    }
+}
+
+/// The events of a [`BlockingClient::stream`] (or
+/// [`BlockingClient::watch_into`]), read as they arrive. Dropping it
+/// closes the connection.
+pub struct StreamIter<'a, T: BlockingTransport> {
+    client: &'a BlockingClient<T>,
+    op: Stream,
+    body: Option<T::Body>,
+    replica: Option<&'a mut Replica>,
+    done: bool,
+}
+
+impl<'a, T: BlockingTransport> StreamIter<'a, T> {
+    fn new(client: &'a BlockingClient<T>, op: Stream, replica: Option<&'a mut Replica>) -> Self {
+        StreamIter {
+            client,
+            op,
+            body: None,
+            replica,
+            done: false,
+        }
+    }
+
+    /// The stream operation (its cursors, say).
+    pub fn operation(&self) -> &Stream {
+        &self.op
+    }
+}
+
+impl<T: BlockingTransport> Iterator for StreamIter<'_, T> {
+    type Item = Result<StreamEvent, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let settings = &self.client.settings;
+        let transport = &self.client.transport;
+        while !self.done {
+            match self.op.step(settings.now()) {
+                StreamStep::Open(request) => {
+                    self.body = None;
+                    let head = transport.open(request).map(|response| {
+                        let (parts, body) = response.into_parts();
+                        self.body = Some(body);
+                        Response::from_parts(parts, ())
+                    });
+                    self.op.on_open(settings.now(), head);
+                }
+                StreamStep::Read => {
+                    let chunk = match self.body.as_mut() {
+                        Some(body) => body.next_chunk(),
+                        None => Err(TransportError::message("no stream is open")),
+                    };
+                    self.op.on_chunk(settings.now(), chunk);
+                }
+                StreamStep::Send(request) => {
+                    let response = transport.send(request);
+                    self.op.on_response(settings.now(), response);
+                }
+                StreamStep::Wait(d) => {
+                    self.body = None;
+                    transport.sleep(d);
+                }
+                StreamStep::Event(event) => {
+                    if let Some(replica) = self.replica.as_deref_mut() {
+                        stream::apply(replica, &event, settings.now());
+                    }
+                    return Some(Ok(event));
+                }
+                StreamStep::Done(error) => {
+                    self.body = None;
+                    self.done = true;
+                    return Some(Err(error));
+                }
+            }
+        }
+        None
     }
 }

@@ -1,10 +1,12 @@
-//! The facades: [`BlockingClient`] and [`AsyncClient`], each a config, a
-//! transport and a clock, and a loop that drives any [`crate::Operation`].
+//! The facades: [`BlockingClient`] and [`AsyncClient`], each a transport and
+//! the [`Settings`] they share (config, clock, key cache, retry policy,
+//! token source), and a loop that drives any [`crate::Operation`].
 
 mod blocking;
 mod nonblocking;
+mod stream;
 
-pub use blocking::BlockingClient;
+pub use blocking::{BlockingClient, StreamIter};
 pub use nonblocking::AsyncClient;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -13,10 +15,116 @@ use serde_json::{Map, Value};
 
 use crate::crypto::MasterKey;
 use crate::ops::Push;
-use crate::{Change, Config, Cursor, Error, KeyCache, Timestamp};
+use crate::retry::{Auth, JitterRng, Retrying};
+use crate::{Change, Clock, Config, Cursor, Error, KeyCache, RetryPolicy, SystemClock, Timestamp};
 
 /// A key cache shared between clients.
 pub type SharedKeyCache = Arc<Mutex<KeyCache>>;
+
+/// What both facades hold besides their transport.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub(crate) config: Config,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) keys: SharedKeyCache,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) rng: Arc<Mutex<JitterRng>>,
+    pub(crate) auth: Auth,
+}
+
+impl Settings {
+    pub(crate) fn new(config: Config) -> Settings {
+        Settings {
+            config,
+            clock: Arc::new(SystemClock),
+            keys: Arc::new(Mutex::new(KeyCache::default())),
+            retry: RetryPolicy::default(),
+            rng: Arc::new(Mutex::new(JitterRng::from_os())),
+            auth: Auth::default(),
+        }
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// A generator for one operation's jitter, drawn from the client's.
+    pub(crate) fn jitter(&self) -> JitterRng {
+        use aes_gcm::aead::rand_core::RngCore;
+        let seed = self
+            .rng
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .next_u64();
+        JitterRng::seeded(seed)
+    }
+
+    /// `op` with the client's retry policy and token source.
+    pub(crate) fn retrying<O>(&self, op: O) -> Retrying<O> {
+        Retrying::new(op, self.retry, self.jitter(), self.auth.clone())
+    }
+}
+
+/// The builder methods and accessors both facades share, written once.
+macro_rules! shared_facade_methods {
+    () => {
+        /// Replaces the clock (a fixed one, in tests).
+        pub fn with_clock(mut self, clock: impl $crate::Clock) -> Self {
+            self.settings.clock = ::std::sync::Arc::new(clock);
+            self
+        }
+
+        /// Shares a master-key cache (e.g. between the clients of a gateway
+        /// serving many users, or to set another time-to-live).
+        pub fn with_key_cache(mut self, keys: $crate::SharedKeyCache) -> Self {
+            self.settings.keys = keys;
+            self
+        }
+
+        /// Sets the retry policy of every operation (default: 3 attempts,
+        /// 0.5 s base, 8 s cap, full jitter; [`RetryPolicy::none`] for
+        /// none). See [`crate::retry`].
+        ///
+        /// [`RetryPolicy::none`]: crate::RetryPolicy::none
+        pub fn with_retry(mut self, policy: $crate::RetryPolicy) -> Self {
+            self.settings.retry = policy;
+            self
+        }
+
+        /// Draws the retries' jitter from `rng` (seeded from the operating
+        /// system by default): a seeded one makes the waits repeatable.
+        pub fn with_jitter(mut self, rng: $crate::retry::JitterRng) -> Self {
+            self.settings.rng = ::std::sync::Arc::new(::std::sync::Mutex::new(rng));
+            self
+        }
+
+        /// Asks `source` once for a fresh token when the server answers 401
+        /// (an expired JWT), before giving up; the fresh token is used from
+        /// then on by this client and its clones.
+        pub fn with_token_source(mut self, source: impl $crate::TokenSource + 'static) -> Self {
+            self.settings.auth = $crate::retry::Auth::with_source(::std::sync::Arc::new(source));
+            self
+        }
+
+        /// The config.
+        pub fn config(&self) -> &$crate::Config {
+            &self.settings.config
+        }
+
+        /// The config, to change (e.g. [`Config::set_token`]).
+        ///
+        /// [`Config::set_token`]: crate::Config::set_token
+        pub fn config_mut(&mut self) -> &mut $crate::Config {
+            &mut self.settings.config
+        }
+
+        /// The transport.
+        pub fn transport(&self) -> &T {
+            &self.transport
+        }
+    };
+}
+pub(crate) use shared_facade_methods;
 
 /// The user's key from the cache, if still fresh at `now`.
 pub(crate) fn cached_key(

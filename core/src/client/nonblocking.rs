@@ -1,18 +1,23 @@
 //! [`AsyncClient`]: the async facade.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
 
+use futures_core::Stream as EventStream;
+use futures_util::StreamExt;
+use http::Response;
 use serde_json::{Map, Value};
 
-use super::SharedKeyCache;
+use super::{stream, Settings};
 use crate::crypto::MasterKey;
 use crate::fold::{FoldReport, Record, Replica};
-use crate::ops::{self, Pull, PullAll, PullAllOutcome, Push, PushOutcome, VaultKey};
+use crate::ops::{
+    self, Pull, PullAll, PullAllOutcome, Push, PushOutcome, Stream, StreamEvent, StreamStep,
+    VaultKey,
+};
 use crate::TableSpec;
 use crate::{
-    AsyncTransport, Change, Clock, Config, Cursor, Error, Health, KeyCache, Operation, Step,
-    SyncResponse, SystemClock,
+    AsyncTransport, Change, Config, Cursor, Error, Health, Operation, Step, SyncResponse,
+    TransportError,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -25,58 +30,33 @@ use serde::Serialize;
 /// clock.
 #[derive(Clone)]
 pub struct AsyncClient<T> {
-    config: Config,
+    settings: Settings,
     transport: T,
-    clock: Arc<dyn Clock>,
-    keys: SharedKeyCache,
 }
 
 impl<T: AsyncTransport> AsyncClient<T> {
-    /// A client using the system clock.
+    /// A client using the system clock, with the default retry policy.
     pub fn new(config: Config, transport: T) -> Self {
         AsyncClient {
-            config,
+            settings: Settings::new(config),
             transport,
-            clock: Arc::new(SystemClock),
-            keys: Arc::new(Mutex::new(KeyCache::default())),
         }
     }
 
-    /// Replaces the clock (a fixed one, in tests).
-    pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Shares a master-key cache (e.g. between the clients of a gateway
-    /// serving many users, or to set another time-to-live).
-    pub fn with_key_cache(mut self, keys: SharedKeyCache) -> Self {
-        self.keys = keys;
-        self
-    }
-
-    /// The config.
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
-    /// The config, to change (e.g. [`Config::set_token`]).
-    pub fn config_mut(&mut self) -> &mut Config {
-        &mut self.config
-    }
-
-    /// The transport.
-    pub fn transport(&self) -> &T {
-        &self.transport
-    }
+    super::shared_facade_methods!();
 
     /// Drives `op` to its end: sends what it asks, waits when it says so.
-    pub async fn run<O: Operation>(&self, mut op: O) -> Result<O::Output, Error> {
+    /// Every operation is retried as the client's [`RetryPolicy`] says
+    /// ([`Self::with_retry`]).
+    ///
+    /// [`RetryPolicy`]: crate::RetryPolicy
+    pub async fn run<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
+        let mut op = self.settings.retrying(op);
         loop {
-            match op.step(self.clock.now()) {
+            match op.step(self.settings.now()) {
                 Step::Send(request) => {
                     let response = self.transport.send(request).await;
-                    op.on_response(self.clock.now(), response);
+                    op.on_response(self.settings.now(), response);
                 }
                 Step::Wait(d) => self.transport.sleep(d).await,
                 Step::Done(result) => return result,
@@ -92,7 +72,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
         changes: &[Change],
         since: &Cursor,
     ) -> Result<PushOutcome, Error> {
-        self.run(Push::new(&self.config, app_id, changes, since)?)
+        self.run(Push::new(&self.settings.config, app_id, changes, since)?)
             .await
     }
 
@@ -105,12 +85,12 @@ impl<T: AsyncTransport> AsyncClient<T> {
         data: Map<String, Value>,
     ) -> Result<PushOutcome, Error> {
         self.run(super::push_insert(
-            &self.config,
+            &self.settings.config,
             app_id,
             table,
             id,
             data,
-            self.clock.now(),
+            self.settings.now(),
         )?)
         .await
     }
@@ -122,7 +102,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
         collection: &str,
         since: &Cursor,
     ) -> Result<SyncResponse, Error> {
-        self.run(Pull::new(&self.config, app_id, collection, since)?)
+        self.run(Pull::new(&self.settings.config, app_id, collection, since)?)
             .await
     }
 
@@ -133,7 +113,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
         collection: &str,
         since: &Cursor,
     ) -> Result<PullAllOutcome, Error> {
-        self.run(PullAll::new(&self.config, app_id, collection, since)?)
+        self.run(PullAll::new(&self.settings.config, app_id, collection, since)?)
             .await
     }
 
@@ -141,11 +121,11 @@ impl<T: AsyncTransport> AsyncClient<T> {
     /// cache while fresh (5 minutes by default), else from the vault
     /// ([`VaultKey`]; needs [`Config::with_auth_url`]).
     pub async fn master_key(&self, user_id: &str) -> Result<MasterKey, Error> {
-        if let Some(key) = super::cached_key(&self.keys, user_id, self.clock.now()) {
+        if let Some(key) = super::cached_key(&self.settings.keys, user_id, self.settings.now()) {
             return Ok(key);
         }
-        let key = self.run(VaultKey::new(&self.config)?).await?;
-        super::remember_key(&self.keys, user_id, &key, self.clock.now());
+        let key = self.run(VaultKey::new(&self.settings.config)?).await?;
+        super::remember_key(&self.settings.keys, user_id, &key, self.settings.now());
         Ok(key)
     }
 
@@ -159,9 +139,9 @@ impl<T: AsyncTransport> AsyncClient<T> {
         replica: &mut Replica,
     ) -> Result<FoldReport, Error> {
         let since = replica.cursor(collection).cloned().unwrap_or(Cursor::EPOCH);
-        let op = PullAll::new(&self.config, app_id, collection, &since)?.including_own_changes();
+        let op = PullAll::new(&self.settings.config, app_id, collection, &since)?.including_own_changes();
         let pulled = self.run(op).await?;
-        let report = replica.apply_all(&pulled.changes, self.clock.now());
+        let report = replica.apply_all(&pulled.changes, self.settings.now());
         replica.set_cursor(collection, pulled.cursor);
         Ok(report)
     }
@@ -193,7 +173,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
         value: &R,
         key: Option<&crate::crypto::MasterKey>,
     ) -> Result<PushOutcome, Error> {
-        let now = self.clock.now();
+        let now = self.settings.now();
         let change = table.create_change(id, value, key, now)?;
         self.push(table.app_id(), &[change], &Cursor::from(now))
             .await
@@ -207,7 +187,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
         fields: Vec<(String, serde_json::Value)>,
         key: Option<&crate::crypto::MasterKey>,
     ) -> Result<PushOutcome, Error> {
-        let now = self.clock.now();
+        let now = self.settings.now();
         let change = table.update_change(id, fields, key, now)?;
         self.push(table.app_id(), &[change], &Cursor::from(now))
             .await
@@ -219,7 +199,7 @@ impl<T: AsyncTransport> AsyncClient<T> {
         table: &TableSpec<R>,
         id: &str,
     ) -> Result<PushOutcome, Error> {
-        let now = self.clock.now();
+        let now = self.settings.now();
         self.push(
             table.app_id(),
             &[table.delete_change(id, now)],
@@ -253,16 +233,109 @@ impl<T: AsyncTransport> AsyncClient<T> {
             .transpose()
     }
 
+    /// The live changes of `collections` of app `app_id` after `since`, as
+    /// a [`futures_core::Stream`] of events that reconnects after a cut and
+    /// never ends by itself (only after a permanent error, or when dropped,
+    /// which closes the connection). See [`crate::ops::Stream`] for what it
+    /// promises: nothing lost, nothing delivered twice.
+    ///
+    /// The README and the transport crates show it at work.
+    pub fn stream<'a>(
+        &'a self,
+        app_id: &str,
+        collections: &[&str],
+        since: &Cursor,
+    ) -> Result<impl EventStream<Item = Result<StreamEvent, Error>> + Send + 'a, Error> {
+        let op = stream::stream(&self.settings, app_id, collections, since)?;
+        Ok(self.drive_stream(op, None))
+    }
+
+    /// Keeps `replica` current: streams `collections` from the cursors the
+    /// replica holds, applies each batch to it (and moves its cursor)
+    /// before handing the event on.
+    pub fn watch_into<'a>(
+        &'a self,
+        app_id: &str,
+        collections: &[&str],
+        replica: &'a mut Replica,
+    ) -> Result<impl EventStream<Item = Result<StreamEvent, Error>> + Send + 'a, Error> {
+        let op = stream::stream_from(&self.settings, app_id, collections, replica)?;
+        Ok(self.drive_stream(op, Some(replica)))
+    }
+
+    /// The driver loop of a stream: IO for each step, until an event.
+    fn drive_stream<'a>(
+        &'a self,
+        op: Stream,
+        replica: Option<&'a mut Replica>,
+    ) -> impl EventStream<Item = Result<StreamEvent, Error>> + Send + 'a {
+        struct State<'a, B> {
+            op: Stream,
+            body: Option<B>,
+            replica: Option<&'a mut Replica>,
+            done: bool,
+        }
+        let state = State {
+            op,
+            body: None::<T::Body>,
+            replica,
+            done: false,
+        };
+        futures_util::stream::unfold(state, move |mut state| async move {
+            let settings = &self.settings;
+            while !state.done {
+                match state.op.step(settings.now()) {
+                    StreamStep::Open(request) => {
+                        state.body = None;
+                        let head = self.transport.open(request).await.map(|response| {
+                            let (parts, body) = response.into_parts();
+                            state.body = Some(body);
+                            Response::from_parts(parts, ())
+                        });
+                        state.op.on_open(settings.now(), head);
+                    }
+                    StreamStep::Read => {
+                        let chunk = match state.body.as_mut() {
+                            Some(body) => body.next().await.transpose(),
+                            None => Err(TransportError::message("no stream is open")),
+                        };
+                        state.op.on_chunk(settings.now(), chunk);
+                    }
+                    StreamStep::Send(request) => {
+                        let response = self.transport.send(request).await;
+                        state.op.on_response(settings.now(), response);
+                    }
+                    StreamStep::Wait(d) => {
+                        state.body = None;
+                        self.transport.sleep(d).await;
+                    }
+                    StreamStep::Event(event) => {
+                        if let Some(replica) = state.replica.as_deref_mut() {
+                            stream::apply(replica, &event, settings.now());
+                        }
+                        return Some((Ok(event), state));
+                    }
+                    StreamStep::Done(error) => {
+                        state.body = None;
+                        state.done = true;
+                        return Some((Err(error), state));
+                    }
+                }
+            }
+            None
+        })
+    }
+
     /// The service's health.
     pub async fn health(&self) -> Result<Health, Error> {
-        self.run(ops::Health::new(self.config.sync_url())?).await
+        self.run(ops::Health::new(self.settings.config.sync_url())?).await
     }
 }
 
 impl<T> fmt::Debug for AsyncClient<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncClient")
-            .field("config", &self.config)
+            .field("config", &self.settings.config)
             .field("transport", &std::any::type_name::<T>())
             .finish()
     }

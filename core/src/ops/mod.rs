@@ -1,14 +1,17 @@
 //! The protocol's operations, each an [`crate::Operation`].
 
+mod dedup;
 mod exchange;
 mod health;
 mod pull;
 mod pull_all;
 mod push;
+mod stream;
 mod vault_key;
 
 pub use health::Health;
 pub use pull::Pull;
 pub use pull_all::{PullAll, PullAllOutcome};
 pub use push::{Push, PushOutcome};
+pub use stream::{ChangeBatch, Stream, StreamEvent, StreamStep};
 pub use vault_key::VaultKey;

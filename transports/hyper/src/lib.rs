@@ -54,7 +54,7 @@ pub use mana_sync_core::{
     ops, wire, AsyncClient, Change, Config, Conflict, Cursor, Error, FieldChange, Health, Op,
     Origin, Stamp, SyncResponse, TimeoutKind, Timestamp, Token, TransportError, TransportOptions,
 };
-pub use transport::HyperTransport;
+pub use transport::{HyperBody, HyperTransport};
 
 /// An async client over hyper.
 pub type Client = AsyncClient<HyperTransport>;

@@ -134,7 +134,53 @@ impl std::fmt::Debug for HyperTransport {
     }
 }
 
+/// A streamed response body from hyper, a piece at a time; each piece is
+/// awaited at most the idle timeout. Dropping it closes the connection.
+pub type HyperBody = Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, TransportError>> + Send>>;
+
 impl AsyncTransport for HyperTransport {
+    type Body = HyperBody;
+
+    async fn open(&self, request: Request<Vec<u8>>) -> Result<Response<HyperBody>, TransportError> {
+        let options = self.options;
+        let (parts, body) = request.into_parts();
+        let request = Request::from_parts(parts, Full::new(Bytes::from(body)));
+        let response = match tokio::time::timeout(options.head_timeout, self.client.request(request)).await {
+            Ok(result) => result.map_err(|e| request_error(e, &options))?,
+            Err(_) => {
+                return Err(TransportError::Timeout {
+                    kind: TimeoutKind::Head,
+                    limit: options.head_timeout,
+                })
+            }
+        };
+        let idle = options.idle_timeout;
+        let (parts, incoming) = response.into_parts();
+        let chunks = futures_util::stream::unfold(Some(incoming), move |state| async move {
+            let mut incoming = state?;
+            loop {
+                match tokio::time::timeout(idle, incoming.frame()).await {
+                    Err(_) => {
+                        let timeout = TransportError::Timeout {
+                            kind: TimeoutKind::Idle,
+                            limit: idle,
+                        };
+                        return Some((Err(timeout), None));
+                    }
+                    Ok(None) => return None,
+                    Ok(Some(Err(e))) => return Some((Err(TransportError::other(e)), None)),
+                    Ok(Some(Ok(frame))) => {
+                        // Trailers carry no data: read on.
+                        if let Ok(data) = frame.into_data() {
+                            return Some((Ok(data), Some(incoming)));
+                        }
+                    }
+                }
+            }
+        });
+        Ok(Response::from_parts(parts, Box::pin(chunks) as HyperBody))
+    }
+
     async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
         let total = self.options.total_timeout;
         match tokio::time::timeout(total, self.exchange(request)).await {

@@ -44,7 +44,7 @@ pub use mana_sync_core::{
     ops, wire, BlockingClient, Change, Config, Conflict, Cursor, Error, FieldChange, Health, Op,
     Origin, Stamp, SyncResponse, TimeoutKind, Timestamp, Token, TransportError, TransportOptions,
 };
-pub use transport::UreqTransport;
+pub use transport::{UreqBody, UreqTransport};
 
 /// A blocking client over ureq.
 pub type Client = BlockingClient<UreqTransport>;

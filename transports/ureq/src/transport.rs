@@ -1,10 +1,13 @@
 //! [`UreqTransport`]: executes requests with a shared ureq agent.
 
-use std::io;
+use std::io::{self, Read};
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::{Request, Response};
-use mana_sync_core::{BlockingTransport, TimeoutKind, TransportError, TransportOptions};
+use mana_sync_core::{
+    BlockingBody, BlockingTransport, TimeoutKind, TransportError, TransportOptions,
+};
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
 /// Sends requests with one [`ureq::Agent`], which pools and reuses
@@ -56,6 +59,24 @@ impl UreqTransport {
         &self.options
     }
 
+    /// What an error reading a streamed body means to the core: ureq
+    /// reports its timeouts inside the IO error.
+    fn map_io_error(&self, error: io::Error) -> TransportError {
+        if error.kind() == io::ErrorKind::TimedOut {
+            return TransportError::Timeout {
+                kind: TimeoutKind::Idle,
+                limit: self.options.idle_timeout,
+            };
+        }
+        match error.into_inner() {
+            Some(inner) => match inner.downcast::<ureq::Error>() {
+                Ok(e) => self.map_error(*e),
+                Err(other) => TransportError::message(format!("reading the stream failed: {other}")),
+            },
+            None => TransportError::message("reading the stream failed"),
+        }
+    }
+
     /// What ureq's error means to the core. ureq's errors never hold the
     /// request's headers, so the token cannot leak through them.
     fn map_error(&self, error: ureq::Error) -> TransportError {
@@ -65,6 +86,8 @@ impl UreqTransport {
                     ureq::Timeout::Connect | ureq::Timeout::Resolve => {
                         (TimeoutKind::Connect, self.options.connect_timeout)
                     }
+                    ureq::Timeout::RecvResponse => (TimeoutKind::Head, self.options.head_timeout),
+                    ureq::Timeout::PerRead => (TimeoutKind::Idle, self.options.idle_timeout),
                     _ => (TimeoutKind::Total, self.options.total_timeout),
                 };
                 TransportError::Timeout { kind, limit }
@@ -90,6 +113,28 @@ impl std::fmt::Debug for UreqTransport {
 }
 
 impl BlockingTransport for UreqTransport {
+    type Body = UreqBody;
+
+    fn open(&self, request: Request<Vec<u8>>) -> Result<Response<UreqBody>, TransportError> {
+        // No total time limit for a stream: the head must come within the
+        // head timeout, and then each read within the idle timeout.
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(None)
+            .timeout_recv_response(Some(self.options.head_timeout))
+            .timeout_recv_body(None)
+            .timeout_per_read(Some(self.options.idle_timeout))
+            .build();
+        let response = self.agent.run(request).map_err(|e| self.map_error(e))?;
+        let (parts, body) = response.into_parts();
+        let body = UreqBody {
+            reader: Box::new(body.into_reader()),
+            transport: self.clone(),
+        };
+        Ok(Response::from_parts(parts, body))
+    }
+
     fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
         let cap = self.options.max_response_bytes;
         let response = self.agent.run(request).map_err(|e| self.map_error(e))?;
@@ -117,5 +162,38 @@ impl BlockingTransport for UreqTransport {
 
     fn sleep(&self, duration: Duration) {
         std::thread::sleep(duration);
+    }
+}
+
+/// A streamed response body read from ureq, a piece at a time; each read
+/// waits at most the idle timeout. Dropping it closes the connection.
+pub struct UreqBody {
+    reader: Box<dyn Read + Send>,
+    transport: UreqTransport,
+}
+
+impl std::fmt::Debug for UreqBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UreqBody").finish_non_exhaustive()
+    }
+}
+
+/// The most read at once from a streamed body.
+const CHUNK: usize = 16 * 1024;
+
+impl BlockingBody for UreqBody {
+    fn next_chunk(&mut self) -> Result<Option<Bytes>, TransportError> {
+        let mut buffer = vec![0; CHUNK];
+        loop {
+            match self.reader.read(&mut buffer) {
+                Ok(0) => return Ok(None),
+                Ok(n) => {
+                    buffer.truncate(n);
+                    return Ok(Some(Bytes::from(buffer)));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.transport.map_io_error(e)),
+            }
+        }
     }
 }
