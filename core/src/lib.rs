@@ -55,6 +55,7 @@ mod key_cache;
 mod operation;
 pub mod ops;
 mod response;
+pub mod sse;
 mod stamp;
 mod table;
 mod timestamp;
@@ -73,7 +74,9 @@ pub use table::TableSpec;
 pub use timestamp::{Cursor, Timestamp, TimestampError};
 pub use token::Token;
 pub use transport::{AsyncTransport, BlockingTransport, TransportOptions};
-pub use wire::{Change, Conflict, FieldChange, Health, Op, Origin, SyncResponse};
+pub use wire::{
+    Change, Conflict, FieldChange, Health, Op, Origin, StreamBatch, StreamMessage, SyncResponse,
+};
 
 /// The server's limits, as PROTOCOL.md states them.
 pub mod limits {
