@@ -76,7 +76,9 @@ pub use table::TableSpec;
 pub use timestamp::{Cursor, Timestamp, TimestampError};
 pub use token::Token;
 pub use transport::{AsyncBody, AsyncTransport, BlockingBody, BlockingTransport, TransportOptions};
-pub use wire::{Change, Conflict, FieldChange, Health, Op, Origin, SyncResponse};
+pub use wire::{
+    Change, Conflict, FieldChange, Health, Op, Origin, StreamBatch, StreamMessage, SyncResponse,
+};
 
 /// The server's limits, as PROTOCOL.md states them.
 pub mod limits {

@@ -80,7 +80,20 @@ pub(crate) fn decode<T: DeserializeOwned>(
     what: &'static str,
 ) -> Result<T, Error> {
     check_status(response)?;
-    let body = response.body();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase());
+    decode_json(response.body(), content_type.as_deref(), what)
+}
+
+/// Reads `body` as JSON of type `T`; a failure says where, what was being
+/// read, and (when `content_type` is given and is not JSON) what came instead.
+pub(crate) fn decode_json<T: DeserializeOwned>(
+    body: &[u8],
+    content_type: Option<&str>,
+    what: &'static str,
+) -> Result<T, Error> {
     let fail = |path: String, message: String| Error::Decode {
         what,
         path,
@@ -90,16 +103,12 @@ pub(crate) fn decode<T: DeserializeOwned>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(fail(".".into(), "the body is empty".into()));
     }
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase());
     let mut de = serde_json::Deserializer::from_slice(body);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     let value = result.map_err(|e| {
         let path = e.path().to_string();
         let mut message = e.into_inner().to_string();
-        if let Some(ct) = content_type.as_deref().filter(|ct| !ct.contains("json")) {
+        if let Some(ct) = content_type.filter(|ct| !ct.contains("json")) {
             message = format!("expected JSON but the content type is {ct:?} ({message})");
         }
         fail(path, message)

@@ -11,6 +11,7 @@ mod envelope;
 mod field;
 mod health;
 mod names;
+mod stream;
 
 pub use change::Change;
 pub use changeset::Changeset;
@@ -19,3 +20,4 @@ pub use envelope::SyncResponse;
 pub use field::FieldChange;
 pub use health::Health;
 pub use names::{Op, Origin};
+pub use stream::{StreamBatch, StreamMessage};

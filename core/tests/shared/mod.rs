@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod stream;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
