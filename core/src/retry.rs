@@ -17,7 +17,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use aes_gcm::aead::rand_core::{self, RngCore};
+use aes_gcm::aead::rand_core;
+/// The trait of random number generators that [`RetryPolicy::backoff`] and
+/// [`JitterRng`] speak (`rand_core` 0.6).
+pub use aes_gcm::aead::rand_core::RngCore;
 use http::{header, HeaderMap, Request, Response, StatusCode};
 
 use crate::{Operation, Step, Timestamp, Token, TransportError};
@@ -197,8 +200,8 @@ pub fn retry_after(headers: &HeaderMap, now: Timestamp) -> Option<Duration> {
         return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    let now = SystemTime::UNIX_EPOCH
-        .checked_add(now.saturating_duration_since(Timestamp::UNIX_EPOCH))?;
+    let now =
+        SystemTime::UNIX_EPOCH.checked_add(now.saturating_duration_since(Timestamp::UNIX_EPOCH))?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 

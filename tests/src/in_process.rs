@@ -102,7 +102,10 @@ impl InProcess {
 }
 
 impl InProcess {
-    fn open_stream(&self, request: Request<Vec<u8>>) -> Result<Response<InProcessBody>, TransportError> {
+    fn open_stream(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> Result<Response<InProcessBody>, TransportError> {
         let (head, body) = match self.server.open_stream(request) {
             Ok(session) => {
                 let head = Response::builder()
@@ -125,8 +128,11 @@ impl InProcess {
                         "the connection was closed before a response",
                     ));
                 }
-                let (parts, bytes) = refused.into_parts();
-                (Response::from_parts(parts, ()), InProcessBody::Fixed(Some(bytes)))
+                let (parts, bytes) = (*refused).into_parts();
+                (
+                    Response::from_parts(parts, ()),
+                    InProcessBody::Fixed(Some(bytes)),
+                )
             }
         };
         let (parts, ()) = head.into_parts();

@@ -34,8 +34,10 @@ pub use endless::{EndlessServer, ENDLESS_LIMIT};
 pub use in_process::InProcess;
 pub use jwt::{token_for, token_with_claims};
 pub use loopback::LoopbackServer;
+pub use server::{
+    Fault, MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP,
+};
 pub use stream::StreamSession;
-pub use server::{Fault, MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP};
 
 use mana_sync_core::Timestamp;
 

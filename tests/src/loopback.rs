@@ -91,11 +91,12 @@ async fn serve(
         }
     }
     let request = Request::from_parts(parts, kept);
-    let is_stream = request.method() == http::Method::GET && request.uri().path().ends_with("/stream");
+    let is_stream =
+        request.method() == http::Method::GET && request.uri().path().ends_with("/stream");
     let response = if is_stream {
         match server.open_stream(request) {
             Ok(session) => return Ok(stream(server, session).await),
-            Err(refused) => refused,
+            Err(refused) => *refused,
         }
     } else {
         server.handle_sized(request, total)
@@ -104,7 +105,9 @@ async fn serve(
         return Err(HangUp);
     }
     let (parts, body) = response.into_parts();
-    let body = Full::new(Bytes::from(body)).map_err(|never| match never {}).boxed();
+    let body = Full::new(Bytes::from(body))
+        .map_err(|never| match never {})
+        .boxed();
     Ok(Response::from_parts(parts, body))
 }
 
@@ -166,7 +169,13 @@ async fn stream(server: Arc<MemoryServer>, session: StreamSession) -> Response<B
         .header(http::header::CONTENT_TYPE, "text/event-stream")
         .header(http::header::CACHE_CONTROL, "no-cache")
         .body(StreamBody::new(frames).boxed())
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()).map_err(|never| match never {}).boxed()))
+        .unwrap_or_else(|_| {
+            Response::new(
+                Full::new(Bytes::new())
+                    .map_err(|never| match never {})
+                    .boxed(),
+            )
+        })
 }
 
 impl LoopbackServer {

@@ -282,21 +282,23 @@ impl MemoryServer {
     pub fn open_stream(
         self: &Arc<Self>,
         request: Request<Vec<u8>>,
-    ) -> Result<StreamSession, Response<Vec<u8>>> {
+    ) -> Result<StreamSession, Box<Response<Vec<u8>>>> {
         self.note_received(&request, 0);
         if let Some(fault) = self.state().faults.pop_front() {
-            return Err(fault.response());
+            return Err(Box::new(fault.response()));
         }
-        let app = match self.routed(&request) {
-            Ok(Route::Stream(app)) => app,
-            Ok(_) => return Err(not_found()),
-            Err(response) => return Err(response),
+        let app = match self.routed(&request)? {
+            Route::Stream(app) => app,
+            _ => return Err(Box::new(not_found())),
         };
-        let user = self.caller(&request).map_err(|r| *r)?;
+        let user = self.caller(&request)?;
         let query = request.uri().query().unwrap_or_default();
         let collections = query_get(query, "collections").unwrap_or_default();
         if collections.is_empty() {
-            return Err(text(StatusCode::BAD_REQUEST, "missing collections parameter"));
+            return Err(Box::new(text(
+                StatusCode::BAD_REQUEST,
+                "missing collections parameter",
+            )));
         }
         let since = query_get(query, "since")
             .and_then(|s| std::str::from_utf8(&s).ok().and_then(parse_rfc3339))
@@ -324,7 +326,12 @@ impl MemoryServer {
         s.open_streams += 1;
         let silent = s.silent_streams > 0;
         s.silent_streams = s.silent_streams.saturating_sub(1);
-        (self.now_locked(&s), s.notices.len(), s.stream_cut_after, silent)
+        (
+            self.now_locked(&s),
+            s.notices.len(),
+            s.stream_cut_after,
+            silent,
+        )
     }
 
     pub(crate) fn stream_closed(&self) {
@@ -334,7 +341,11 @@ impl MemoryServer {
 
     /// The pushes heard of after the first `heard`.
     pub(crate) fn notices_since(&self, heard: usize) -> Vec<Notice> {
-        self.state().notices.get(heard..).map(<[Notice]>::to_vec).unwrap_or_default()
+        self.state()
+            .notices
+            .get(heard..)
+            .map(<[Notice]>::to_vec)
+            .unwrap_or_default()
     }
 
     /// Waits for pushes: the receiver changes with each one.
@@ -357,7 +368,9 @@ impl MemoryServer {
             .get(user)
             .into_iter()
             .flatten()
-            .filter(|r| r.app_id == app && r.table == table && r.client_id != client && r.created_at > from)
+            .filter(|r| {
+                r.app_id == app && r.table == table && r.client_id != client && r.created_at > from
+            })
             .take(limit)
             .cloned()
             .collect()
@@ -534,7 +547,7 @@ impl MemoryServer {
     fn route(&self, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
         let route = match self.routed(request) {
             Ok(route) => route,
-            Err(response) => return response,
+            Err(response) => return *response,
         };
         match route {
             Route::Health => self.health(),
@@ -553,17 +566,17 @@ impl MemoryServer {
 
     /// The route of a request, or the response that refuses it (a bad
     /// path, a redirect, 404, 405).
-    fn routed(&self, request: &Request<Vec<u8>>) -> Result<Route, Response<Vec<u8>>> {
+    fn routed(&self, request: &Request<Vec<u8>>) -> Result<Route, Box<Response<Vec<u8>>>> {
         let path = request.uri().path();
         if unescape(path, false).is_none() {
-            return Err(bad_request_line());
+            return Err(Box::new(bad_request_line()));
         }
         let rest = if self.prefix.is_empty() {
             path
         } else {
             match path.strip_prefix(self.prefix.as_str()) {
                 Some(rest) if rest.starts_with('/') => rest,
-                _ => return Err(not_found()),
+                _ => return Err(Box::new(not_found())),
             }
         };
         let cleaned = clean_path(rest);
@@ -573,7 +586,7 @@ impl MemoryServer {
                 location.push('?');
                 location.push_str(query);
             }
-            return Err(redirect(request.method(), &location));
+            return Err(Box::new(redirect(request.method(), &location)));
         }
         let segments: Vec<Vec<u8>> = cleaned[1..]
             .split('/')
@@ -587,7 +600,7 @@ impl MemoryServer {
             [b"sync", app, b"pull"] if !app.is_empty() => Route::Pull(app.to_vec()),
             [b"sync", app, b"stream"] if !app.is_empty() => Route::Stream(app.to_vec()),
             [b"api", b"v1", b"me", b"encryption-vault", b"key"] => Route::VaultKey,
-            _ => return Err(not_found()),
+            _ => return Err(Box::new(not_found())),
         };
         let method = request.method();
         let (allowed, ok) = match route {
@@ -599,7 +612,7 @@ impl MemoryServer {
             if let Ok(v) = http::HeaderValue::from_str(allowed) {
                 response.headers_mut().insert(header::ALLOW, v);
             }
-            return Err(response);
+            return Err(Box::new(response));
         }
         Ok(route)
     }

@@ -120,7 +120,10 @@ impl StreamSession {
             let notices = self.server.notices_since(self.heard);
             self.heard += notices.len();
             for notice in notices {
-                if notice.user != self.user || notice.app != self.app || notice.client == self.client {
+                if notice.user != self.user
+                    || notice.app != self.app
+                    || notice.client == self.client
+                {
                     continue;
                 }
                 for table in notice.tables {
@@ -147,9 +150,14 @@ impl StreamSession {
     /// Queues the event of `table`'s rows after `from`, if any, and moves
     /// its cursor to the last one.
     fn query(&mut self, table: &str, from: Timestamp) {
-        let rows = self
-            .server
-            .rows_after(&self.user, &self.app, table, &self.client, from, PULL_PAGE + 1);
+        let rows = self.server.rows_after(
+            &self.user,
+            &self.app,
+            table,
+            &self.client,
+            from,
+            PULL_PAGE + 1,
+        );
         if rows.is_empty() {
             return;
         }

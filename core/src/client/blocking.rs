@@ -106,7 +106,12 @@ impl<T: BlockingTransport> BlockingClient<T> {
         collection: &str,
         since: &Cursor,
     ) -> Result<PullAllOutcome, Error> {
-        self.run(PullAll::new(&self.settings.config, app_id, collection, since)?)
+        self.run(PullAll::new(
+            &self.settings.config,
+            app_id,
+            collection,
+            since,
+        )?)
     }
 
     /// The master key of `user_id` (the user the token speaks for), from the
@@ -131,7 +136,8 @@ impl<T: BlockingTransport> BlockingClient<T> {
         replica: &mut Replica,
     ) -> Result<FoldReport, Error> {
         let since = replica.cursor(collection).cloned().unwrap_or(Cursor::EPOCH);
-        let op = PullAll::new(&self.settings.config, app_id, collection, &since)?.including_own_changes();
+        let op = PullAll::new(&self.settings.config, app_id, collection, &since)?
+            .including_own_changes();
         let pulled = self.run(op)?;
         let report = replica.apply_all(&pulled.changes, self.settings.now());
         replica.set_cursor(collection, pulled.cursor);

@@ -113,8 +113,13 @@ impl<T: AsyncTransport> AsyncClient<T> {
         collection: &str,
         since: &Cursor,
     ) -> Result<PullAllOutcome, Error> {
-        self.run(PullAll::new(&self.settings.config, app_id, collection, since)?)
-            .await
+        self.run(PullAll::new(
+            &self.settings.config,
+            app_id,
+            collection,
+            since,
+        )?)
+        .await
     }
 
     /// The master key of `user_id` (the user the token speaks for), from the
@@ -139,7 +144,8 @@ impl<T: AsyncTransport> AsyncClient<T> {
         replica: &mut Replica,
     ) -> Result<FoldReport, Error> {
         let since = replica.cursor(collection).cloned().unwrap_or(Cursor::EPOCH);
-        let op = PullAll::new(&self.settings.config, app_id, collection, &since)?.including_own_changes();
+        let op = PullAll::new(&self.settings.config, app_id, collection, &since)?
+            .including_own_changes();
         let pulled = self.run(op).await?;
         let report = replica.apply_all(&pulled.changes, self.settings.now());
         replica.set_cursor(collection, pulled.cursor);
@@ -328,7 +334,8 @@ impl<T: AsyncTransport> AsyncClient<T> {
 
     /// The service's health.
     pub async fn health(&self) -> Result<Health, Error> {
-        self.run(ops::Health::new(self.settings.config.sync_url())?).await
+        self.run(ops::Health::new(self.settings.config.sync_url())?)
+            .await
     }
 }
 

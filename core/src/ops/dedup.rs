@@ -48,7 +48,12 @@ pub(crate) struct Delivered {
 impl Delivered {
     /// The changes of `collection` not delivered before, remembering them as
     /// a batch that reaches up to `until`.
-    pub(crate) fn admit(&mut self, collection: &str, changes: Vec<Change>, until: Timestamp) -> Vec<Change> {
+    pub(crate) fn admit(
+        &mut self,
+        collection: &str,
+        changes: Vec<Change>,
+        until: Timestamp,
+    ) -> Vec<Change> {
         let memory = self.memory.entry(collection.to_owned()).or_default();
         let mut prints = Vec::with_capacity(changes.len());
         let mut fresh = Vec::with_capacity(changes.len());
@@ -118,7 +123,11 @@ mod tests {
     use serde_json::json;
 
     fn change(id: &str) -> Change {
-        Change::insert("tasks", id, json!({"n": id}).as_object().cloned().unwrap_or_default())
+        Change::insert(
+            "tasks",
+            id,
+            json!({"n": id}).as_object().cloned().unwrap_or_default(),
+        )
     }
 
     fn ts(s: &str) -> Timestamp {
@@ -129,11 +138,18 @@ mod tests {
     fn re_sent_changes_are_recognised_by_content() {
         let mut d = Delivered::default();
         let t1 = ts("2026-01-01T00:00:01Z");
-        assert_eq!(d.admit("tasks", vec![change("a"), change("b")], t1).len(), 2);
+        assert_eq!(
+            d.admit("tasks", vec![change("a"), change("b")], t1).len(),
+            2
+        );
         let mut again = change("b");
         again.event_id = Some("e-9".into());
         again.space_id = Some("s".into());
-        let fresh = d.admit("tasks", vec![again, change("c")], ts("2026-01-01T00:00:02Z"));
+        let fresh = d.admit(
+            "tasks",
+            vec![again, change("c")],
+            ts("2026-01-01T00:00:02Z"),
+        );
         assert_eq!(fresh, vec![change("c")]);
         // Another collection has its own memory.
         assert_eq!(d.admit("notes", vec![change("a")], t1).len(), 1);
@@ -147,6 +163,13 @@ mod tests {
         d.admit("tasks", vec![change("c")], ts("2026-01-01T00:00:02Z"));
         d.forget_up_to("tasks", ts("2026-01-01T00:00:02Z"));
         assert_eq!(d.len(), 1);
-        assert_eq!(d.admit("tasks", vec![change("a"), change("b")], ts("2026-01-01T00:00:04Z")), vec![change("a")]);
+        assert_eq!(
+            d.admit(
+                "tasks",
+                vec![change("a"), change("b")],
+                ts("2026-01-01T00:00:04Z")
+            ),
+            vec![change("a")]
+        );
     }
 }

@@ -13,5 +13,5 @@ pub use health::Health;
 pub use pull::Pull;
 pub use pull_all::{PullAll, PullAllOutcome};
 pub use push::{Push, PushOutcome};
-pub use stream::{ChangeBatch, Stream, StreamEvent, StreamStep};
+pub use stream::{ChangeBatch, Stream, StreamEvent, StreamStep, DEFAULT_OVERLAP};
 pub use vault_key::VaultKey;

@@ -15,7 +15,16 @@ use crate::response::check_status;
 use crate::retry::{classify, Auth, Failure, JitterRng, Retrying};
 use crate::sse::{SseDecoder, SseEvent};
 use crate::wire::{StreamBatch, StreamMessage};
-use crate::{Change, Config, Cursor, Error, Operation, RetryPolicy, Step, Timestamp, TransportError};
+use crate::{
+    Change, Config, Cursor, Error, Operation, RetryPolicy, Step, Timestamp, TransportError,
+};
+
+/// How far before its cursors a stream reconnects by default: the server
+/// stores a row's time in microseconds and a cursor it writes from its clock
+/// in nanoseconds, and commits late (PROTOCOL.md), so a row can land just
+/// before a cursor already handed out. What the overlap re-reads is
+/// recognised and not delivered again.
+pub const DEFAULT_OVERLAP: Duration = Duration::from_secs(5);
 
 /// Most bytes of an error response's body read from a stream request.
 const ERROR_BODY_CAP: usize = 64 * 1024;
@@ -222,7 +231,7 @@ impl Stream {
             rng: JitterRng::seeded(0),
             auth: Auth::default(),
             refreshed: false,
-            overlap: Duration::ZERO,
+            overlap: DEFAULT_OVERLAP,
             failures: 0,
             round_since: Cursor::EPOCH,
             caught_up: BTreeSet::new(),
@@ -257,7 +266,7 @@ impl Stream {
 
     /// Reconnects this much before the cursors, to pick up changes that
     /// committed late (what it re-reads is recognised and not delivered
-    /// again). Off (zero) by default.
+    /// again). [`DEFAULT_OVERLAP`] (5 s) by default; zero turns it off.
     pub fn overlap(mut self, overlap: Duration) -> Stream {
         self.overlap = overlap;
         self
@@ -419,7 +428,11 @@ impl Stream {
     }
 
     /// The response to a [`StreamStep::Send`] (a pull).
-    pub fn on_response(&mut self, now: Timestamp, response: Result<Response<Vec<u8>>, TransportError>) {
+    pub fn on_response(
+        &mut self,
+        now: Timestamp,
+        response: Result<Response<Vec<u8>>, TransportError>,
+    ) {
         match &mut self.phase {
             Phase::Pulling { pull, .. } => pull.on_response(now, response),
             _ => self.phase = misuse("a response was delivered but no request was outstanding"),
@@ -495,7 +508,12 @@ impl Stream {
 
     fn retrying(&mut self, pull: PullAll) -> Retrying<PullAll> {
         let seed = rand_seed(&mut self.rng);
-        Retrying::new(pull, self.policy, JitterRng::seeded(seed), self.auth.clone())
+        Retrying::new(
+            pull,
+            self.policy,
+            JitterRng::seeded(seed),
+            self.auth.clone(),
+        )
     }
 
     fn on_event(&mut self, event: &SseEvent) {
@@ -537,35 +555,40 @@ impl Stream {
     }
 
     /// Hands out what was not delivered before, moves the cursor, and
-    /// forgets what no connection can send again: what the server has
-    /// already sent past on this connection, and what lies before the next
-    /// connection's `since` (the newest cursor, held back by the overlap).
+    /// forgets what can never come again.
     fn deliver(&mut self, collection: &str, changes: Vec<Change>, cursor: Cursor) {
-        let fresh = self.delivered.admit(collection, changes, cursor.timestamp());
+        let fresh = self
+            .delivered
+            .admit(collection, changes, cursor.timestamp());
         let Some(kept) = self.cursors.get_mut(collection) else {
             return;
         };
         if cursor.timestamp() > kept.timestamp() {
             *kept = cursor;
         }
-        let next_since = self
-            .cursors
-            .values()
-            .map(Cursor::timestamp)
-            .max()
-            .and_then(|t| t.checked_sub(self.overlap))
+        // What of this collection can come again: what the server may still
+        // send on this connection, and what a later catch-up pull re-reads
+        // (from the cursor, held back by the overlap).
+        let reread_from = kept
+            .timestamp()
+            .checked_sub(self.overlap)
             .unwrap_or(Timestamp::UNIX_EPOCH);
         let view = self
             .server_view
             .get(collection)
             .copied()
             .unwrap_or(Timestamp::UNIX_EPOCH);
-        self.delivered.forget_up_to(collection, view.min(next_since));
+        self.delivered
+            .forget_up_to(collection, view.min(reread_from));
         if !fresh.is_empty() {
             self.queue.push_back(StreamEvent::Changes(ChangeBatch {
                 collection: collection.to_owned(),
                 changes: fresh,
-                cursor: self.cursors.get(collection).cloned().unwrap_or(Cursor::EPOCH),
+                cursor: self
+                    .cursors
+                    .get(collection)
+                    .cloned()
+                    .unwrap_or(Cursor::EPOCH),
             }));
         }
     }
@@ -585,7 +608,10 @@ impl Stream {
                     response
                         .headers()
                         .get(header::CONTENT_TYPE)
-                        .map(|v| String::from_utf8_lossy(v.as_bytes()).chars().take(100).collect::<String>())
+                        .map(|v| String::from_utf8_lossy(v.as_bytes())
+                            .chars()
+                            .take(100)
+                            .collect::<String>())
                         .unwrap_or_default()
                 ),
             },

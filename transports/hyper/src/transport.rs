@@ -136,7 +136,8 @@ impl std::fmt::Debug for HyperTransport {
 
 /// A streamed response body from hyper, a piece at a time; each piece is
 /// awaited at most the idle timeout. Dropping it closes the connection.
-pub type HyperBody = Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, TransportError>> + Send>>;
+pub type HyperBody =
+    Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, TransportError>> + Send>>;
 
 impl AsyncTransport for HyperTransport {
     type Body = HyperBody;
@@ -145,15 +146,16 @@ impl AsyncTransport for HyperTransport {
         let options = self.options;
         let (parts, body) = request.into_parts();
         let request = Request::from_parts(parts, Full::new(Bytes::from(body)));
-        let response = match tokio::time::timeout(options.head_timeout, self.client.request(request)).await {
-            Ok(result) => result.map_err(|e| request_error(e, &options))?,
-            Err(_) => {
-                return Err(TransportError::Timeout {
-                    kind: TimeoutKind::Head,
-                    limit: options.head_timeout,
-                })
-            }
-        };
+        let response =
+            match tokio::time::timeout(options.head_timeout, self.client.request(request)).await {
+                Ok(result) => result.map_err(|e| request_error(e, &options))?,
+                Err(_) => {
+                    return Err(TransportError::Timeout {
+                        kind: TimeoutKind::Head,
+                        limit: options.head_timeout,
+                    })
+                }
+            };
         let idle = options.idle_timeout;
         let (parts, incoming) = response.into_parts();
         let chunks = futures_util::stream::unfold(Some(incoming), move |state| async move {

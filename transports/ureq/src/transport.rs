@@ -71,7 +71,9 @@ impl UreqTransport {
         match error.into_inner() {
             Some(inner) => match inner.downcast::<ureq::Error>() {
                 Ok(e) => self.map_error(*e),
-                Err(other) => TransportError::message(format!("reading the stream failed: {other}")),
+                Err(other) => {
+                    TransportError::message(format!("reading the stream failed: {other}"))
+                }
             },
             None => TransportError::message("reading the stream failed"),
         }
