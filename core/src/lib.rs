@@ -55,6 +55,7 @@ mod key_cache;
 mod operation;
 pub mod ops;
 mod response;
+mod scrub;
 mod stamp;
 mod table;
 mod timestamp;
@@ -73,7 +74,7 @@ pub use table::TableSpec;
 pub use timestamp::{Cursor, Timestamp, TimestampError};
 pub use token::Token;
 pub use transport::{AsyncTransport, BlockingTransport, TransportOptions};
-pub use wire::{Change, Conflict, FieldChange, Health, Op, Origin, SyncResponse};
+pub use wire::{Change, Conflict, FieldChange, Health, Op, Origin, SkippedChange, SyncResponse};
 
 /// The server's limits, as PROTOCOL.md states them.
 pub mod limits {
