@@ -55,6 +55,7 @@ mod key_cache;
 mod operation;
 pub mod ops;
 mod response;
+mod rfc3339;
 mod scrub;
 mod stamp;
 mod table;
