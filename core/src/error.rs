@@ -54,7 +54,8 @@ pub enum TransportError {
 }
 
 impl TransportError {
-    /// Wraps any error, with its chain of causes in the message.
+    /// Wraps any error, with its chain of causes in the message (cut to 500
+    /// characters, secrets scrubbed).
     pub fn other(error: impl std::error::Error + Send + Sync + 'static) -> TransportError {
         let mut message = error.to_string();
         let mut cause = error.source();
@@ -67,15 +68,16 @@ impl TransportError {
             cause = c.source();
         }
         TransportError::Other {
-            message,
+            message: bound_text(&message),
             source: Some(Box::new(error)),
         }
     }
 
-    /// A transport failure described by a message only.
+    /// A transport failure described by a message only (cut to 500
+    /// characters, secrets scrubbed).
     pub fn message(message: impl Into<String>) -> TransportError {
         TransportError::Other {
-            message: message.into(),
+            message: bound_text(&message.into()),
             source: None,
         }
     }

@@ -87,6 +87,9 @@ pub mod limits {
     pub const PUSH_RESPONSE_CAP: usize = 5000;
     /// Most changes in one pull page.
     pub const PULL_PAGE_SIZE: usize = 1000;
+    /// The longest client id a [`crate::Config`] accepts, in bytes (it goes
+    /// in the `X-Client-Id` header and in every push body).
+    pub const MAX_CLIENT_ID_BYTES: usize = 1024;
     /// Error bodies are trimmed to this many characters in errors.
     pub const ERROR_BODY_CHARS: usize = 500;
 }
