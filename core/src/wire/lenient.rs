@@ -21,7 +21,10 @@ pub(crate) fn decode_changes(raw: &[Box<RawValue>]) -> (Vec<Change>, Vec<Skipped
     for (index, text) in raw.iter().enumerate() {
         match decode_one(text.get()) {
             Ok(change) => changes.push(change),
-            Err((value, reason)) => skipped.push(report(index, value.as_ref(), &reason)),
+            Err((Some(value), reason)) => skipped.push(report(index, &value, &reason)),
+            Err((None, reason)) => {
+                skipped.push(report(index, &names_of(text.get()), &reason));
+            }
         }
     }
     (changes, skipped)
@@ -47,6 +50,9 @@ fn decode_one(text: &str) -> Result<Change, (Option<Value>, String)> {
         }
     }
 }
+
+/// A member's name, the test its value must pass, and what that is.
+type TypeCheck = (&'static str, fn(&Value) -> bool, &'static str);
 
 /// The browser's guard, as PROTOCOL.md lists it.
 fn guard(c: &Map<String, Value>) -> Result<(), String> {
@@ -100,7 +106,7 @@ fn guard(c: &Map<String, Value>) -> Result<(), String> {
             }
         }
     }
-    let typed: [(&str, fn(&Value) -> bool, &str); 6] = [
+    let typed: [TypeCheck; 6] = [
         ("data", Value::is_object, "an object"),
         ("deletedAt", Value::is_string, "a string"),
         ("eventId", Value::is_string, "a string"),
@@ -122,7 +128,7 @@ fn guard(c: &Map<String, Value>) -> Result<(), String> {
                 kind(v)
             ));
         }
-        if !v.as_u64().is_some_and(|n| u32::try_from(n).is_ok()) {
+        if v.as_u64().and_then(|n| u32::try_from(n).ok()).is_none() {
             return Err("member `schemaVersion` is not a whole number from 0 to 2^32-1".into());
         }
     }
@@ -146,10 +152,26 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-fn report(index: usize, change: Option<&Value>, reason: &str) -> SkippedChange {
+/// The names of a change that does not parse as a whole (a number beyond
+/// f64, say), read while skipping every other member unparsed.
+fn names_of(text: &str) -> Value {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Names {
+        event_id: Option<String>,
+        table: Option<String>,
+        id: Option<String>,
+    }
+    match serde_json::from_str::<Names>(text) {
+        Ok(n) => serde_json::json!({"eventId": n.event_id, "table": n.table, "id": n.id}),
+        Err(_) => Value::Null,
+    }
+}
+
+fn report(index: usize, change: &Value, reason: &str) -> SkippedChange {
     let text = |name: &str| {
         change
-            .and_then(|o| o.get(name))
+            .get(name)
             .and_then(Value::as_str)
             .map(|s| bound(s, NAME_CHARS))
     };
