@@ -103,7 +103,11 @@ fn a_shared_cache_never_crosses_users() {
     let alice = client(token_for("alice"));
     let bob = client(token_for("bob"));
     assert_eq!(alice.master_key().unwrap(), alice_key);
-    assert_eq!(bob.master_key().unwrap(), bob_key, "bob never gets alice's key");
+    assert_eq!(
+        bob.master_key().unwrap(),
+        bob_key,
+        "bob never gets alice's key"
+    );
     assert_eq!(alice.master_key().unwrap(), alice_key);
     {
         let mut cache = shared.lock().unwrap();
@@ -113,9 +117,15 @@ fn a_shared_cache_never_crosses_users() {
     }
     // A token naming no user (or naming it ambiguously) is never cached.
     let before = server.received().len();
-    let ambiguous = client(token_with_claims(&serde_json::json!({"sub": "bob", "SUB": "alice"})));
+    let ambiguous = client(token_with_claims(
+        &serde_json::json!({"sub": "bob", "SUB": "alice"}),
+    ));
     let _ = ambiguous.master_key();
     let _ = ambiguous.master_key();
-    assert_eq!(server.received().len(), before + 2, "nothing read from the cache");
+    assert_eq!(
+        server.received().len(),
+        before + 2,
+        "nothing read from the cache"
+    );
     assert_eq!(shared.lock().unwrap().len(), 2);
 }
