@@ -26,6 +26,11 @@ impl BaseUrl {
         let invalid = |why: &str| Error::InvalidConfig {
             reason: format!("base URL {:?}: {why}", redact_userinfo(url)),
         };
+        if url.trim().bytes().any(|b| !b.is_ascii_graphic()) {
+            return Err(invalid(
+                "holds a space, a control or a non-ASCII character; percent-encode it",
+            ));
+        }
         let uri: http::Uri = url
             .trim()
             .parse()
