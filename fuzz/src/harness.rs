@@ -37,7 +37,11 @@ fn response(status: u16, body: &[u8]) -> Option<http::Response<Vec<u8>>> {
 
 fn check_error(e: &Error) {
     let shown = format!("{e} {e:?}");
-    assert!(shown.chars().count() <= MAX_SHOWN, "{} chars shown", shown.chars().count());
+    assert!(
+        shown.chars().count() <= MAX_SHOWN,
+        "{} chars shown",
+        shown.chars().count()
+    );
     assert!(!shown.contains("FUZZ-TOKEN"), "the token is shown: {shown}");
 }
 
@@ -73,7 +77,10 @@ pub fn responses(data: &[u8]) {
             for change in &page.server_changes {
                 assert!(!change.table.is_empty() && !change.id.is_empty());
                 let text = serde_json::to_string(change).unwrap_or_default();
-                assert!(serde_json::from_str::<mana_sync_core::Change>(&text).is_ok(), "{text}");
+                assert!(
+                    serde_json::from_str::<mana_sync_core::Change>(&text).is_ok(),
+                    "{text}"
+                );
             }
             assert!(Cursor::parse(page.synced_until.as_str()).is_ok());
             for s in &page.skipped {
@@ -113,12 +120,18 @@ pub fn enc(data: &[u8]) {
     } else {
         (&[7u8; 32][..], data)
     };
-    let Ok(key) = MasterKey::from_bytes(key) else { return };
+    let Ok(key) = MasterKey::from_bytes(key) else {
+        return;
+    };
     let text = String::from_utf8_lossy(rest).into_owned();
     match decrypt_value(&key, &serde_json::Value::String(text.clone())) {
         Ok(value) => {
             if !text.starts_with("enc:1:") {
-                assert_eq!(value, serde_json::Value::String(text), "not encrypted: passed through");
+                assert_eq!(
+                    value,
+                    serde_json::Value::String(text),
+                    "not encrypted: passed through"
+                );
             }
         }
         Err(e) => {
@@ -130,7 +143,9 @@ pub fn enc(data: &[u8]) {
 
 /// A timestamp or cursor text.
 pub fn timestamps(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let parsed = Timestamp::parse(text);
     let cursor = Cursor::parse(text);
     assert_eq!(parsed.is_ok(), cursor.is_ok());
@@ -141,8 +156,15 @@ pub fn timestamps(data: &[u8]) {
         // Go's time.Parse(RFC3339Nano) form: fixed shape, upper case.
         let b = text.as_bytes();
         assert!((20..=35).contains(&b.len()), "{text}");
-        assert_eq!((b[4], b[7], b[10], b[13], b[16]), (b'-', b'-', b'T', b':', b':'), "{text}");
-        assert!(b.last().is_some_and(|l| *l == b'Z' || l.is_ascii_digit()), "{text}");
+        assert_eq!(
+            (b[4], b[7], b[10], b[13], b[16]),
+            (b'-', b'-', b'T', b':', b':'),
+            "{text}"
+        );
+        assert!(
+            b.last().is_some_and(|l| *l == b'Z' || l.is_ascii_digit()),
+            "{text}"
+        );
         assert_eq!(c.as_str(), text);
         assert_eq!(c.timestamp(), t);
         // What this client writes, it reads back at the same instant.
