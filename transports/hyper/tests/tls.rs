@@ -21,7 +21,7 @@ async fn a_self_signed_server_is_refused_by_default_and_reached_with_its_root() 
 
     let transport = HyperTransport::with_root_certificates(
         TransportOptions::default(),
-        &[server.certificate.clone()],
+        std::slice::from_ref(&server.certificate),
     )
     .unwrap();
     let client = AsyncClient::new(config.clone(), transport);
@@ -31,7 +31,7 @@ async fn a_self_signed_server_is_refused_by_default_and_reached_with_its_root() 
     let other = TlsServer::start();
     let transport = HyperTransport::with_root_certificates(
         TransportOptions::default(),
-        &[other.certificate.clone()],
+        std::slice::from_ref(&other.certificate),
     )
     .unwrap();
     assert!(AsyncClient::new(config, transport).health().await.is_err());

@@ -21,7 +21,7 @@ fn a_self_signed_server_is_refused_by_default_and_reached_with_its_root() {
 
     let transport = UreqTransport::with_root_certificates(
         TransportOptions::default(),
-        &[server.certificate.clone()],
+        std::slice::from_ref(&server.certificate),
     );
     let client = BlockingClient::new(config.clone(), transport);
     assert!(client.health().unwrap().is_ok());
@@ -31,7 +31,7 @@ fn a_self_signed_server_is_refused_by_default_and_reached_with_its_root() {
     let other = TlsServer::start();
     let transport = UreqTransport::with_root_certificates(
         TransportOptions::default(),
-        &[other.certificate.clone()],
+        std::slice::from_ref(&other.certificate),
     );
     assert!(BlockingClient::new(config, transport).health().is_err());
     assert_eq!(server.answered(), 1);
