@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::limits::MAX_CLIENT_ID_BYTES;
 use crate::{Error, Token};
 
 /// A service's base URL: `http` or `https`, a host, an optional port and an
@@ -25,6 +26,11 @@ impl BaseUrl {
         let invalid = |why: &str| Error::InvalidConfig {
             reason: format!("base URL {:?}: {why}", redact_userinfo(url)),
         };
+        if url.trim().bytes().any(|b| !b.is_ascii_graphic()) {
+            return Err(invalid(
+                "holds a space, a control or a non-ASCII character; percent-encode it",
+            ));
+        }
         let uri: http::Uri = url
             .trim()
             .parse()
@@ -34,7 +40,7 @@ impl BaseUrl {
             _ => return Err(invalid("the scheme must be http or https")),
         }
         let authority = uri.authority().ok_or_else(|| invalid("missing the host"))?;
-        if authority.as_str().contains('@') {
+        if url.contains('@') {
             return Err(invalid(
                 "credentials in the URL are not supported; the token goes in the config",
             ));
@@ -42,6 +48,7 @@ impl BaseUrl {
         if uri.query().is_some() || url.contains('#') {
             return Err(invalid("a base URL has no query or fragment"));
         }
+        check_port(authority.as_str()).map_err(invalid)?;
         let scheme = uri.scheme_str().unwrap_or("https");
         let path = uri.path().trim_end_matches('/');
         Ok(BaseUrl(format!("{scheme}://{authority}{path}")))
@@ -65,18 +72,42 @@ impl fmt::Debug for BaseUrl {
     }
 }
 
-/// The URL as it may be shown: at most 200 characters, and any
-/// `user:password@` replaced by `[redacted]@`.
-fn redact_userinfo(url: &str) -> String {
-    let shown: String = url.chars().take(200).collect();
-    let start = shown.find("://").map_or(0, |i| i + 3);
-    let end = shown[start..]
-        .find(['/', '?', '#'])
-        .map_or(shown.len(), |i| start + i);
-    match shown[start..end].rfind('@') {
-        Some(at) => format!("{}[redacted]{}", &shown[..start], &shown[start + at..]),
-        None => shown,
+/// The port of an authority (`host`, `host:port`, `[v6]:port`), if any,
+/// must be 1 to 65535 in decimal.
+fn check_port(authority: &str) -> Result<(), &'static str> {
+    let after_host = match authority.rfind(']') {
+        Some(i) => authority.get(i + 1..).unwrap_or_default(),
+        None => authority,
+    };
+    let Some(colon) = after_host.find(':') else {
+        return Ok(());
+    };
+    let port = after_host.get(colon + 1..).unwrap_or_default();
+    if port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("the port must be a number from 1 to 65535");
     }
+    match port.parse::<u32>() {
+        Ok(1..=65535) => Ok(()),
+        _ => Err("the port must be a number from 1 to 65535"),
+    }
+}
+
+/// The URL as it may be shown: everything between `://` and the last `@`
+/// (credentials, whatever characters the password holds) replaced by
+/// `[redacted]`, any query or fragment replaced by `?[redacted]`, then at
+/// most 200 characters.
+fn redact_userinfo(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let (scheme, rest) = url.split_at(start);
+    let rest = match rest.rfind('@') {
+        Some(at) => format!("[redacted]{}", rest.get(at..).unwrap_or_default()),
+        None => rest.to_owned(),
+    };
+    let rest = match rest.find(['?', '#']) {
+        Some(q) => format!("{}?[redacted]", rest.get(..q).unwrap_or_default()),
+        None => rest,
+    };
+    crate::error::bound(&format!("{scheme}{rest}"), 200)
 }
 
 /// Everything an operation needs to address the server: the sync service's
@@ -154,10 +185,17 @@ impl Config {
 
 fn check_client_id(client_id: &str) -> Result<(String, http::HeaderValue), Error> {
     let bad = |why: &str| Error::InvalidConfig {
-        reason: format!("client id {client_id:?}: {why}"),
+        reason: format!("client id {:?}: {why}", crate::error::bound(client_id, 64)),
     };
     if client_id.is_empty() {
         return Err(bad("must not be empty"));
+    }
+    if client_id.len() > MAX_CLIENT_ID_BYTES {
+        return Err(bad(&format!(
+            "is {} bytes long; at most {MAX_CLIENT_ID_BYTES} are accepted (it goes in a header \
+             and in every push body)",
+            client_id.len()
+        )));
     }
     if client_id.bytes().any(|b| !(0x20..=0x7e).contains(&b)) {
         return Err(bad("only printable ASCII can go in the X-Client-Id header"));
@@ -207,7 +245,62 @@ mod tests {
     }
 
     #[test]
+    fn secrets_in_base_urls_are_never_echoed() {
+        for url in [
+            "https://user:SEC#RET@h.example",
+            "https://user:SEC?RET@h.example",
+            "https://user:SEC/RET@h.example",
+            "https://u:SECRET@h.example:abc",
+            "ftp://user:SECRET@h.example",
+            "https://h.example/?token=SECRET",
+            "https://h.example/#SECRET",
+            "https://h.example/a?b=1&token=SECRET",
+        ] {
+            let err = BaseUrl::parse(url).unwrap_err().to_string();
+            assert!(!err.contains("SEC"), "{url}: {err}");
+            assert!(!err.contains("RET"), "{url}: {err}");
+        }
+        let long = format!("https://user:{}SECRET@h.example", "p".repeat(400));
+        let err = BaseUrl::parse(&long).unwrap_err().to_string();
+        assert!(!err.contains("SECRET") && !err.contains("ppp"), "{err}");
+        assert!(err.chars().count() < 400, "{err}");
+    }
+
+    #[test]
+    fn ports_are_checked() {
+        for bad in [
+            "http://h:abc",
+            "http://h:65536",
+            "http://h:0",
+            "http://h:",
+            "http://[::1]:99999",
+            "http://h:+80",
+        ] {
+            assert!(BaseUrl::parse(bad).is_err(), "{bad}");
+        }
+        for ok in [
+            "http://h:1",
+            "http://h:65535",
+            "http://[::1]:3050",
+            "http://[::1]",
+            "http://h",
+        ] {
+            assert!(BaseUrl::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
     fn client_ids() {
+        for len in [
+            MAX_CLIENT_ID_BYTES + 1,
+            10 * 1024 * 1024 - 100,
+            10 * 1024 * 1024 + 1,
+        ] {
+            let err = Config::new("http://h", "t", &"c".repeat(len)).unwrap_err();
+            assert!(err.to_string().contains("bytes long"), "{err}");
+            assert!(err.to_string().len() < 300);
+        }
+        assert!(Config::new("http://h", "t", &"c".repeat(MAX_CLIENT_ID_BYTES)).is_ok());
         assert!(Config::new("http://h", "t", "").is_err());
         assert!(Config::new("http://h", "t", "a\nb").is_err());
         assert!(Config::new("http://h", "t", "agent 7").is_ok());

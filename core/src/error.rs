@@ -60,7 +60,8 @@ pub enum TransportError {
 }
 
 impl TransportError {
-    /// Wraps any error, with its chain of causes in the message.
+    /// Wraps any error, with its chain of causes in the message (cut to 500
+    /// characters, secrets scrubbed).
     pub fn other(error: impl std::error::Error + Send + Sync + 'static) -> TransportError {
         let mut message = error.to_string();
         let mut cause = error.source();
@@ -73,15 +74,16 @@ impl TransportError {
             cause = c.source();
         }
         TransportError::Other {
-            message,
+            message: bound_text(&message),
             source: Some(Box::new(error)),
         }
     }
 
-    /// A transport failure described by a message only.
+    /// A transport failure described by a message only (cut to 500
+    /// characters, secrets scrubbed).
     pub fn message(message: impl Into<String>) -> TransportError {
         TransportError::Other {
-            message: message.into(),
+            message: bound_text(&message.into()),
             source: None,
         }
     }
@@ -299,17 +301,47 @@ impl From<TransportError> for Error {
     }
 }
 
-/// The start of a body, as text: surrounding white space trimmed, then the
-/// first 500 characters.
+/// The start of a body, as text: secrets scrubbed (see [`crate::scrub`]),
+/// surrounding white space trimmed, then the first 500 characters.
 pub(crate) fn trim_body(body: &[u8]) -> String {
     trim_body_to(body, ERROR_BODY_CHARS)
 }
 
-/// The start of a body, at most `chars` characters.
+/// The start of a body, at most `chars` characters, secrets scrubbed.
 pub(crate) fn trim_body_to(body: &[u8], chars: usize) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
+    // Scrub a window a little longer than what is kept, so that a secret
+    // that starts before the cut is recognised whole (and a longer one is
+    // still recognised by its start).
+    let window = body.len().min(chars.saturating_mul(4).saturating_add(8192));
+    let text = String::from_utf8_lossy(body.get(..window).unwrap_or(body));
+    let text = crate::scrub::scrub(text.trim());
     text.chars().take(chars).collect()
+}
+
+/// `text` cut to at most `chars` characters (the last one an ellipsis when
+/// it was cut): every text taken from a response goes through this (or
+/// [`trim_body`]) before it lands in an error.
+pub(crate) fn bound(text: &str, chars: usize) -> String {
+    let mut it = text.char_indices();
+    match it.nth(chars) {
+        None => text.to_owned(),
+        Some(_) => {
+            let keep = chars.saturating_sub(1);
+            let mut out: String = text.chars().take(keep).collect();
+            out.push('…');
+            out
+        }
+    }
+}
+
+/// [`bound`] to the 500 characters of [`crate::limits::ERROR_BODY_CHARS`],
+/// secrets scrubbed.
+pub(crate) fn bound_text(text: &str) -> String {
+    let window = bound(
+        text,
+        ERROR_BODY_CHARS.saturating_mul(4).saturating_add(8192),
+    );
+    bound(&crate::scrub::scrub(&window), ERROR_BODY_CHARS)
 }
 
 #[cfg(test)]

@@ -56,6 +56,8 @@ mod operation;
 pub mod ops;
 mod response;
 pub mod retry;
+mod rfc3339;
+mod scrub;
 pub mod sse;
 mod stamp;
 mod table;
@@ -77,7 +79,8 @@ pub use timestamp::{Cursor, Timestamp, TimestampError};
 pub use token::Token;
 pub use transport::{AsyncBody, AsyncTransport, BlockingBody, BlockingTransport, TransportOptions};
 pub use wire::{
-    Change, Conflict, FieldChange, Health, Op, Origin, StreamBatch, StreamMessage, SyncResponse,
+    Change, Conflict, FieldChange, Health, Op, Origin, SkippedChange, StreamBatch, StreamMessage,
+    SyncResponse,
 };
 
 /// The server's limits, as PROTOCOL.md states them.
@@ -90,6 +93,9 @@ pub mod limits {
     pub const PUSH_RESPONSE_CAP: usize = 5000;
     /// Most changes in one pull page.
     pub const PULL_PAGE_SIZE: usize = 1000;
+    /// The longest client id a [`crate::Config`] accepts, in bytes (it goes
+    /// in the `X-Client-Id` header and in every push body).
+    pub const MAX_CLIENT_ID_BYTES: usize = 1024;
     /// Error bodies are trimmed to this many characters in errors.
     pub const ERROR_BODY_CHARS: usize = 500;
 }

@@ -4,7 +4,7 @@
 use http::{header, Response};
 use serde::de::DeserializeOwned;
 
-use crate::error::trim_body;
+use crate::error::{bound_text, trim_body};
 use crate::{Error, TransportError};
 
 /// Turns a transport's result into the response, or the error it means.
@@ -26,12 +26,14 @@ pub(crate) fn check_status(response: &Response<Vec<u8>>) -> Result<(), Error> {
         }),
         402 => {
             #[derive(serde::Deserialize)]
+            #[serde(remote = "Self")]
             struct Payment {
                 #[serde(default)]
                 error: String,
                 #[serde(default)]
                 message: String,
             }
+            crate::wire::object_only!(Payment, "a payment error object");
             let parsed: Payment = serde_json::from_slice(body).unwrap_or(Payment {
                 error: String::new(),
                 message: String::new(),
@@ -41,12 +43,12 @@ pub(crate) fn check_status(response: &Response<Vec<u8>>) -> Result<(), Error> {
                 error: if parsed.error.is_empty() {
                     "payment_required".into()
                 } else {
-                    parsed.error
+                    bound_text(&parsed.error)
                 },
                 message: if parsed.message.is_empty() {
                     raw.clone()
                 } else {
-                    parsed.message
+                    bound_text(&parsed.message)
                 },
                 body: raw,
             })
@@ -64,9 +66,9 @@ pub(crate) fn check_status(response: &Response<Vec<u8>>) -> Result<(), Error> {
         _ => {
             let mut text = trim_body(body);
             if let Some(location) = response.headers().get(header::LOCATION) {
+                let location = bound_text(&String::from_utf8_lossy(location.as_bytes()));
                 text = format!(
-                    "redirect to {:?}; set the base URL to the final address. {text}",
-                    String::from_utf8_lossy(location.as_bytes())
+                    "redirect to {location:?}; set the base URL to the final address. {text}"
                 );
             }
             Err(Error::Rejected { status, body: text })
@@ -96,8 +98,8 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
 ) -> Result<T, Error> {
     let fail = |path: String, message: String| Error::Decode {
         what,
-        path,
-        message,
+        path: bound_text(&path),
+        message: bound_text(&message),
         body: trim_body(body),
     };
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -173,15 +175,40 @@ mod tests {
 
     #[test]
     fn decode_errors_say_where() {
+        // A malformed change is skipped, not a decode error.
         let body = r#"{"serverChanges":[{"table":"t","id":"1","op":5}],"syncedUntil":"2026-11-24T22:21:44Z"}"#;
-        let e = decode::<SyncResponse>(&resp(200, "application/json", body), "pull response")
-            .unwrap_err();
-        match e {
-            Error::Decode { path, what, .. } => {
-                assert_eq!(path, "serverChanges[0].op");
-                assert_eq!(what, "pull response");
+        let page =
+            decode::<SyncResponse>(&resp(200, "application/json", body), "pull response").unwrap();
+        assert!(page.server_changes.is_empty());
+        assert_eq!(page.skipped.len(), 1);
+        // Envelope-level garbage is, with its path.
+        for (body, want) in [
+            (
+                r#"{"serverChanges":{},"syncedUntil":"2026-11-24T22:21:44Z"}"#,
+                "serverChanges",
+            ),
+            (
+                r#"{"serverChanges":[],"conflicts":[5],"syncedUntil":"2026-11-24T22:21:44Z"}"#,
+                "conflicts[0]",
+            ),
+            (r#"{"serverChanges":[]}"#, "."),
+            (r#"{"serverChanges":[],"syncedUntil":5}"#, "syncedUntil"),
+            (
+                r#"{"serverChanges":[],"syncedUntil":"2026-11-24T22:21:44Z","hasMore":"yes"}"#,
+                "hasMore",
+            ),
+            (r#"[[],[],"2026-11-24T22:21:44Z",true]"#, "."),
+            (r#"{"serverChanges":[{"table":"t"}"#, "serverChanges"),
+        ] {
+            let e = decode::<SyncResponse>(&resp(200, "application/json", body), "pull response")
+                .unwrap_err();
+            match e {
+                Error::Decode { path, what, .. } => {
+                    assert_eq!(path, want, "{body}");
+                    assert_eq!(what, "pull response");
+                }
+                other => panic!("{other:?}"),
             }
-            other => panic!("{other:?}"),
         }
         let e = decode::<SyncResponse>(&resp(200, "application/json", ""), "pull response")
             .unwrap_err();

@@ -165,11 +165,32 @@ impl<T: Serialize + DeserializeOwned> TableSpec<T> {
                 }
             }
         }
-        serde_json::from_value(Value::Object(json)).map_err(|e| Error::Decode {
-            what: "record",
-            path: record.id.clone(),
-            message: e.to_string(),
-            body: String::new(),
+        serde_path_to_error::deserialize(Value::Object(json)).map_err(|e| {
+            // serde's message can quote the value (`invalid type: string
+            // "…"`), which may be a decrypted secret: keep only what names
+            // the type, never the value.
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            let message = if message.starts_with("missing field")
+                || message.starts_with("unknown field")
+                || message.starts_with("duplicate field")
+            {
+                message
+            } else {
+                match message.rfind(", expected ") {
+                    Some(i) => format!(
+                        "the value does not fit the record type (expected {}; the value is not shown)",
+                        message.get(i + ", expected ".len()..).unwrap_or_default()
+                    ),
+                    None => "the value does not fit the record type (the value is not shown)".into(),
+                }
+            };
+            Error::Decode {
+                what: "record",
+                path: crate::error::bound(&format!("{}: {path}", record.id), 200),
+                message: crate::error::bound(&message, crate::limits::ERROR_BODY_CHARS),
+                body: String::new(),
+            }
         })
     }
 }

@@ -10,8 +10,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An instant in UTC with nanosecond precision.
 ///
-/// Parses any RFC 3339 form the server or a browser writes (0 to 9 fraction
-/// digits, `Z` or a numeric offset); writes JavaScript's `toISOString()` form,
+/// Parses exactly the RFC 3339 texts the server reads back (Go's
+/// `time.Parse(time.RFC3339Nano, …)`: four-digit year, upper-case `T` and
+/// `Z`, `HH:MM:SS`, 0 to 9 fraction digits, `Z` or `±HH:MM` within ±23:59, no
+/// leap second); writes JavaScript's `toISOString()` form,
 /// `YYYY-MM-DDTHH:MM:SS.sssZ` (24 characters, milliseconds, UTC); orders by
 /// instant, whatever form it was parsed from.
 ///
@@ -51,27 +53,14 @@ impl Timestamp {
     /// 1970-01-01T00:00:00.000Z.
     pub const UNIX_EPOCH: Timestamp = Timestamp(jiff::Timestamp::UNIX_EPOCH);
 
-    /// Parses an RFC 3339 timestamp: a date, `T` (or `t` or a space), a time
-    /// with 0 to 9 fraction digits, and `Z` or a numeric offset.
+    /// Parses an RFC 3339 timestamp in the form the server reads:
+    /// `YYYY-MM-DDTHH:MM:SS`, optionally `.` and 1 to 9 digits, then `Z` or
+    /// `±HH:MM`. Lower-case `t`/`z`, a space for `T`, the basic format, a
+    /// missing seconds field, extended years, offsets beyond ±23:59 and
+    /// second 60 are refused: the server would read such a `since` as 1970.
     pub fn parse(input: &str) -> Result<Timestamp, TimestampError> {
-        // jiff also accepts forms RFC 3339 does not (bracketed zone
-        // annotations, offsets without minutes); refuse what a server or a
-        // browser never writes, so that a typo is not silently read.
-        let bytes = input.as_bytes();
-        if bytes.len() < 20 || input.contains('[') {
-            return Err(TimestampError::new(input, "too short or not RFC 3339"));
-        }
-        let last = bytes[bytes.len() - 1];
-        let has_offset = matches!(last, b'Z' | b'z')
-            || (bytes.len() >= 6
-                && matches!(bytes[bytes.len() - 6], b'+' | b'-')
-                && bytes[bytes.len() - 3] == b':');
-        if !has_offset {
-            return Err(TimestampError::new(
-                input,
-                "missing `Z` or a `+HH:MM` offset",
-            ));
-        }
+        crate::rfc3339::check(input).map_err(|why| TimestampError::new(input, why))?;
+        // jiff checks the day against its month.
         jiff::Timestamp::from_str(input)
             .map(Timestamp)
             .map_err(|e| TimestampError::new(input, e))
@@ -256,8 +245,19 @@ impl Cursor {
 }
 
 impl From<Timestamp> for Cursor {
-    /// A cursor at `at`, written at full precision.
+    /// A cursor at `at`, written at full precision. An instant before year 0
+    /// (which the server cannot read) becomes `0000-01-01T00:00:00Z`: the
+    /// server holds nothing earlier, so it means the same.
     fn from(at: Timestamp) -> Cursor {
+        let year_zero = jiff::Timestamp::from_second(-62_167_219_200).map(Timestamp);
+        if let Ok(start) = year_zero {
+            if at < start {
+                return Cursor {
+                    text: std::borrow::Cow::Borrowed("0000-01-01T00:00:00Z"),
+                    at: start,
+                };
+            }
+        }
         Cursor {
             text: std::borrow::Cow::Owned(at.to_rfc3339_precise()),
             at,
@@ -334,7 +334,6 @@ mod tests {
             ("2026-11-24T22:21:44.564112001Z", 564_112_001),
             ("2026-11-24T23:21:44.564+01:00", 564_000_000),
             ("2026-11-24T20:21:44.564-02:00", 564_000_000),
-            ("2026-11-24t22:21:44.564z", 564_000_000),
         ] {
             let t = ts(text);
             assert_eq!(t.unix_nanos() - base.unix_nanos(), nanos, "{text}");
@@ -353,6 +352,14 @@ mod tests {
             "2026-11-24T22:21:44Z[Europe/Berlin]",
             "2026-13-24T22:21:44Z",
             "2026-11-24T22:21:44.1234567890Z",
+            "2026-11-24t22:21:44.564z",
+            "2026-11-24 22:21:44Z",
+            "20261124T222144Z",
+            "2026-11-24T22:21Z",
+            "+002026-11-24T22:21:44Z",
+            "2026-11-24T22:21:44+24:00",
+            "2026-12-31T23:59:60Z",
+            "2026-02-30T00:00:00Z",
         ] {
             let err = Timestamp::parse(bad).unwrap_err();
             assert!(
@@ -410,6 +417,30 @@ mod tests {
         let back: Cursor = serde_json::from_str(&json).unwrap();
         assert_eq!(back.as_str(), c.as_str());
         assert!(serde_json::from_str::<Cursor>("\"yesterday\"").is_err());
+    }
+
+    #[test]
+    fn every_cursor_made_here_is_one_the_server_reads() {
+        for millis in [
+            i64::MIN,
+            -377_705_116_800_001,
+            -62_167_219_200_001,
+            -62_167_219_200_000,
+            0,
+            1,
+            253_402_300_799_999,
+        ] {
+            let Some(t) = Timestamp::from_unix_millis(millis) else {
+                continue;
+            };
+            let c = Cursor::from(t);
+            assert!(Cursor::parse(c.as_str()).is_ok(), "{millis}: {c}");
+            assert!(c.held_back(Duration::from_secs(1)).as_str().len() >= 20);
+        }
+        let t = Timestamp::from_unix_nanos(-62_167_219_200_000_000_001).unwrap();
+        assert_eq!(Cursor::from(t).as_str(), "0000-01-01T00:00:00Z");
+        assert!(Cursor::parse("2026-11-24t22:21:44z").is_err());
+        assert!(serde_json::from_str::<Cursor>("\"2026-11-24 22:21:44Z\"").is_err());
     }
 
     #[test]

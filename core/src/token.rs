@@ -48,6 +48,49 @@ impl Token {
         self.0.trim()
     }
 
+    /// The user the token speaks for: its `sub` claim, read (never verified)
+    /// as the server reads it, from the JWT's payload. `None` when the token
+    /// is not a JWT, has no non-empty string `sub`, or has a claim whose
+    /// name differs from `sub` only in case (which a Go decoder could read
+    /// instead).
+    ///
+    /// ```
+    /// use mana_sync_core::Token;
+    ///
+    /// // {"sub":"u-1"}
+    /// let token = Token::new("eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1LTEifQ.c2ln")?;
+    /// assert_eq!(token.subject().as_deref(), Some("u-1"));
+    /// assert_eq!(Token::new("opaque")?.subject(), None);
+    /// # Ok::<(), mana_sync_core::Error>(())
+    /// ```
+    pub fn subject(&self) -> Option<String> {
+        use base64::Engine;
+        const RAW_URL: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+            &base64::alphabet::URL_SAFE,
+            base64::engine::GeneralPurposeConfig::new()
+                .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone)
+                .with_decode_allow_trailing_bits(true),
+        );
+        let mut parts = self.expose().split('.');
+        let (_, payload, _, None) = (parts.next()?, parts.next()?, parts.next()?, parts.next())
+        else {
+            return None;
+        };
+        let bytes = zeroize::Zeroizing::new(RAW_URL.decode(payload).ok()?);
+        let claims: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&bytes).ok()?;
+        if claims
+            .keys()
+            .any(|k| k != "sub" && k.eq_ignore_ascii_case("sub"))
+        {
+            return None;
+        }
+        match claims.get("sub") {
+            Some(serde_json::Value::String(sub)) if !sub.is_empty() => Some(sub.clone()),
+            _ => None,
+        }
+    }
+
     /// `Bearer <token>`, marked sensitive.
     pub(crate) fn header_value(&self) -> http::HeaderValue {
         let mut value = http::HeaderValue::from_str(&format!("Bearer {}", self.expose()))
@@ -75,6 +118,36 @@ mod tests {
         assert!(!format!("{err:?}").contains("SENTINEL"));
         assert!(Token::new("  ").is_err());
         assert!(Token::new("Bearer x").is_err());
+    }
+
+    #[test]
+    fn subject_is_read_as_the_server_reads_it() {
+        use base64::Engine;
+        let jwt = |claims: &str| {
+            let enc = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            Token::new(format!(
+                "{}.{}.{}",
+                enc.encode("{}"),
+                enc.encode(claims),
+                enc.encode("s")
+            ))
+            .unwrap()
+        };
+        assert_eq!(
+            jwt(r#"{"sub":"alice"}"#).subject().as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            jwt(r#"{"sub":"alice","sub":"bob"}"#).subject().as_deref(),
+            Some("bob")
+        );
+        assert_eq!(jwt(r#"{"sub":""}"#).subject(), None);
+        assert_eq!(jwt(r#"{"sub":5}"#).subject(), None);
+        assert_eq!(jwt(r#"{"sub":"alice","SUB":"bob"}"#).subject(), None);
+        assert_eq!(jwt(r#"[1]"#).subject(), None);
+        assert_eq!(Token::new("a.b").unwrap().subject(), None);
+        assert_eq!(Token::new("a.b.c.d").unwrap().subject(), None);
+        assert_eq!(Token::new("a.!!!.c").unwrap().subject(), None);
     }
 
     #[test]

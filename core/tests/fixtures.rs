@@ -144,6 +144,7 @@ fn check(fixture: &Value) -> Result<(), String> {
                         conflicts: o.conflicts,
                         synced_until: o.synced_until,
                         has_more: false,
+                        skipped: o.skipped,
                     })
                 }),
             )

@@ -369,8 +369,9 @@ fn bad_responses_are_typed_errors() {
         (status(200, "application/json", "{\"serverChanges\": ["), |e| matches!(e, Error::Decode { .. })),
         (status(200, "application/json", "{\"serverChanges\": 5, \"syncedUntil\": \"2026-11-24T22:21:44Z\"}"),
             |e| matches!(e, Error::Decode { path, .. } if path == "serverChanges")),
-        (status(200, "application/json", "{\"serverChanges\": [{\"table\": 1, \"op\": \"insert\"}], \"syncedUntil\": \"2026-11-24T22:21:44Z\"}"),
-            |e| matches!(e, Error::Decode { path, .. } if path == "serverChanges[0].table")),
+        // (A malformed change is skipped, not an error: see tests/hardening.rs.)
+        (status(200, "application/json", "{\"serverChanges\": [], \"conflicts\": 5, \"syncedUntil\": \"2026-11-24T22:21:44Z\"}"),
+            |e| matches!(e, Error::Decode { path, .. } if path == "conflicts")),
         (status(200, "application/json", ""), |e| matches!(e, Error::Decode { .. })),
         (status(200, "application/json", "[]"), |e| matches!(e, Error::Decode { .. })),
         (status(502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>"),

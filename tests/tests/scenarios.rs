@@ -123,9 +123,8 @@ fn pull_all_2500(setup: &Setup) {
     assert_eq!(all.cursor.as_str(), "2026-01-01T00:00:00.002499Z");
     let again = client.pull("todo", "tasks_bulk", &all.cursor).unwrap();
     assert!(again.server_changes.is_empty() && !again.has_more);
-    if let Some(connections) = setup.connections() {
-        assert_eq!(connections, 1, "the pulls reused one connection");
-    }
+    // (Whether hyper's pool reused a connection is not asserted: no test
+    // depends on pool behaviour or scheduling.)
 }
 
 /// ~25 MiB of changes go out as at least 3 requests, none over 10 MiB, and

@@ -66,7 +66,7 @@ fn todo_flow(setup: &Setup) {
     let key = MasterKey::from_bytes(&[42; 32]).unwrap();
     setup.server.set_vault("u-1", Vault::Standard(key));
     let app = setup.client("u-1", "agent");
-    let key = app.master_key("u-1").unwrap();
+    let key = app.master_key().unwrap();
     let (spec, key) = (tasks(), Some(&key));
     for (i, title) in ["Buy milk", "Write report", "Call Anna"].iter().enumerate() {
         let value = serde_json::to_value(task(&format!("t-{i}"), title, i as u32)).unwrap();

@@ -16,7 +16,9 @@ use serde_json::{Map, Value};
 use crate::crypto::MasterKey;
 use crate::ops::Push;
 use crate::retry::{Auth, JitterRng, Retrying};
-use crate::{Change, Clock, Config, Cursor, Error, KeyCache, RetryPolicy, SystemClock, Timestamp};
+use crate::{
+    Change, Clock, Config, Cursor, Error, KeyCache, RetryPolicy, SystemClock, Timestamp, Token,
+};
 
 /// A key cache shared between clients.
 pub type SharedKeyCache = Arc<Mutex<KeyCache>>;
@@ -126,22 +128,28 @@ macro_rules! shared_facade_methods {
 }
 pub(crate) use shared_facade_methods;
 
-/// The user's key from the cache, if still fresh at `now`.
+/// The key of the user `config`'s token speaks for (its `sub` claim), from
+/// the cache if still fresh at `now`. The caller names no user: no call can
+/// read another user's key through a shared cache.
 pub(crate) fn cached_key(
     keys: &SharedKeyCache,
-    user_id: &str,
+    config: &Config,
     now: Timestamp,
 ) -> Option<MasterKey> {
+    let user = config.token().subject()?;
     keys.lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .get(user_id, now)
+        .get(&user, now)
 }
 
-/// Remembers a freshly fetched key.
-pub(crate) fn remember_key(keys: &SharedKeyCache, user_id: &str, key: &MasterKey, now: Timestamp) {
-    keys.lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(user_id, key.clone(), now);
+/// Remembers a key freshly fetched with `token`, under the user that token
+/// speaks for (not at all when it names none).
+pub(crate) fn remember_key(keys: &SharedKeyCache, token: &Token, key: &MasterKey, now: Timestamp) {
+    if let Some(user) = token.subject() {
+        keys.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(&user, key.clone(), now);
+    }
 }
 
 /// A push of one insert that asks for others' changes from `now` on.

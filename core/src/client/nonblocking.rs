@@ -122,15 +122,27 @@ impl<T: AsyncTransport> AsyncClient<T> {
         .await
     }
 
-    /// The master key of `user_id` (the user the token speaks for), from the
-    /// cache while fresh (5 minutes by default), else from the vault
-    /// ([`VaultKey`]; needs [`Config::with_auth_url`]).
-    pub async fn master_key(&self, user_id: &str) -> Result<MasterKey, Error> {
-        if let Some(key) = super::cached_key(&self.settings.keys, user_id, self.settings.now()) {
+    /// The master key of the user the token speaks for (its `sub` claim,
+    /// read as the server reads it), from the cache while fresh (5 minutes
+    /// by default), else from the vault ([`VaultKey`]; needs
+    /// [`Config::with_auth_url`]). The cache is keyed by that claim, never
+    /// by a name the caller gives, so a shared cache cannot hand one user's
+    /// key to another; a token without a `sub` is never cached.
+    pub async fn master_key(&self) -> Result<MasterKey, Error> {
+        if let Some(key) = super::cached_key(
+            &self.settings.keys,
+            &self.settings.config,
+            self.settings.now(),
+        ) {
             return Ok(key);
         }
         let key = self.run(VaultKey::new(&self.settings.config)?).await?;
-        super::remember_key(&self.settings.keys, user_id, &key, self.settings.now());
+        super::remember_key(
+            &self.settings.keys,
+            self.settings.config.token(),
+            &key,
+            self.settings.now(),
+        );
         Ok(key)
     }
 

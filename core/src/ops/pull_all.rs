@@ -7,8 +7,8 @@ use http::Response;
 use super::pull::pull_request;
 use crate::response::{decode, received};
 use crate::{
-    Change, Config, Conflict, Cursor, Error, Operation, Step, SyncResponse, Timestamp,
-    TransportError,
+    Change, Config, Conflict, Cursor, Error, Operation, SkippedChange, Step, SyncResponse,
+    Timestamp, TransportError,
 };
 
 /// What [`PullAll`] returns.
@@ -22,6 +22,8 @@ pub struct PullAllOutcome {
     pub cursor: Cursor,
     /// How many requests it took.
     pub pages: usize,
+    /// Changes dropped as malformed, each with its index in its page.
+    pub skipped: Vec<SkippedChange>,
 }
 
 enum State {
@@ -46,6 +48,7 @@ pub struct PullAll {
     since: Cursor,
     changes: Vec<Change>,
     conflicts: Vec<Conflict>,
+    skipped: Vec<SkippedChange>,
     pages: usize,
     include_own: bool,
     state: State,
@@ -68,6 +71,7 @@ impl PullAll {
             since: since.clone(),
             changes: Vec::new(),
             conflicts: Vec::new(),
+            skipped: Vec::new(),
             pages: 0,
             include_own: false,
             state: State::Next,
@@ -98,9 +102,11 @@ impl PullAll {
 
     fn on_page(&mut self, page: SyncResponse) -> State {
         self.pages += 1;
-        let progressed = page.synced_until > self.since && !page.server_changes.is_empty();
+        let progressed = page.synced_until > self.since
+            && !(page.server_changes.is_empty() && page.skipped.is_empty());
         self.changes.extend(page.server_changes);
         self.conflicts.extend(page.conflicts);
+        self.skipped.extend(page.skipped);
         if page.has_more && !progressed {
             return State::Done(Err(Error::Protocol {
                 reason: format!(
@@ -118,6 +124,7 @@ impl PullAll {
             conflicts: std::mem::take(&mut self.conflicts),
             cursor: self.since.clone(),
             pages: self.pages,
+            skipped: std::mem::take(&mut self.skipped),
         }))
     }
 }

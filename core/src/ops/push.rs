@@ -8,8 +8,8 @@ use crate::endpoint::{authed, check_segment, uri};
 use crate::limits::{MAX_CHANGES_PER_PUSH, MAX_REQUEST_BODY_BYTES, PUSH_RESPONSE_CAP};
 use crate::response::{decode, received};
 use crate::{
-    Change, Config, Conflict, Cursor, Error, Op, Operation, Step, SyncResponse, Timestamp,
-    TransportError,
+    Change, Config, Conflict, Cursor, Error, Op, Operation, SkippedChange, Step, SyncResponse,
+    Timestamp, TransportError,
 };
 
 /// What [`Push`] returns.
@@ -27,6 +27,9 @@ pub struct PushOutcome {
     /// A response held exactly 5000 changes, the server's cap: there may be
     /// more. Fall back to [`super::PullAll`] per collection.
     pub maybe_truncated: bool,
+    /// Changes of the responses dropped as malformed, each with its index in
+    /// its response.
+    pub skipped: Vec<SkippedChange>,
 }
 
 /// Room left in a body for the envelope around the changes: the client id
@@ -59,6 +62,7 @@ pub struct Push {
     since: Cursor,
     server_changes: Vec<Change>,
     conflicts: Vec<Conflict>,
+    skipped: Vec<SkippedChange>,
     maybe_truncated: bool,
     state: State,
 }
@@ -78,7 +82,11 @@ impl Push {
             .enumerate()
             .map(|(i, change)| encode(i, change))
             .collect::<Result<Vec<_>, _>>()?;
-        let room = MAX_REQUEST_BODY_BYTES - ENVELOPE_BYTES - json_len(config.client_id());
+        let room = MAX_REQUEST_BODY_BYTES
+            .checked_sub(ENVELOPE_BYTES.saturating_add(json_len(config.client_id())))
+            .ok_or_else(|| Error::InvalidConfig {
+                reason: "the client id leaves no room in a request body".into(),
+            })?;
         let batches = split(&encoded, room, MAX_CHANGES_PER_PUSH)?;
         Ok(Push {
             config: config.clone(),
@@ -89,6 +97,7 @@ impl Push {
             since: since.clone(),
             server_changes: Vec::new(),
             conflicts: Vec::new(),
+            skipped: Vec::new(),
             maybe_truncated: false,
             state: State::Next,
         })
@@ -131,6 +140,7 @@ impl Push {
         self.maybe_truncated |= response.server_changes.len() == PUSH_RESPONSE_CAP;
         self.server_changes.extend(response.server_changes);
         self.conflicts.extend(response.conflicts);
+        self.skipped.extend(response.skipped);
         self.since = response.synced_until;
         if self.next < self.batches.len() {
             return State::Next;
@@ -141,6 +151,7 @@ impl Push {
             synced_until: self.since.clone(),
             requests: self.next,
             maybe_truncated: self.maybe_truncated,
+            skipped: std::mem::take(&mut self.skipped),
         }))
     }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::object_form::{object_only, serialize_derived};
 use super::{FieldChange, Op, Origin};
 use crate::{Stamp, Timestamp};
 
@@ -31,7 +32,7 @@ use crate::{Stamp, Timestamp};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct Change {
     /// The server's id for this log row (push and pull responses only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,6 +67,9 @@ pub struct Change {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
 }
+
+object_only!(Change, "a change object");
+serialize_derived!(Change);
 
 impl Change {
     fn bare(table: impl Into<String>, id: impl Into<String>, op: Op) -> Change {

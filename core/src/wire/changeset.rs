@@ -2,13 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::object_form::{object_only, serialize_derived};
 use super::Change;
 use crate::Cursor;
 
 /// The body of `POST /sync/{appId}`: who pushes, since when it wants the
 /// other clients' changes back, and the changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct Changeset {
     /// The pushing client's id (the `X-Client-Id` header overrides it).
     pub client_id: String,
@@ -21,3 +22,6 @@ pub struct Changeset {
     #[serde(default)]
     pub changes: Vec<Change>,
 }
+
+object_only!(Changeset, "a changeset object");
+serialize_derived!(Changeset);

@@ -3,12 +3,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::object_form::{object_only, serialize_derived};
 use crate::Stamp;
 
 /// A conflict as the server would report it. The server resolves nothing
 /// today and always sends an empty list; the shape is kept for the future.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", remote = "Self")]
 pub struct Conflict {
     /// The table.
     #[serde(default)]
@@ -32,6 +33,9 @@ pub struct Conflict {
     #[serde(default = "empty_stamp")]
     pub server_timestamp: Stamp,
 }
+
+object_only!(Conflict, "a conflict object");
+serialize_derived!(Conflict);
 
 fn empty_stamp() -> Stamp {
     Stamp::Empty

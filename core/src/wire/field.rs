@@ -3,6 +3,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use super::object_form::object_only;
 use crate::{Stamp, Timestamp};
 
 /// One field of an update: the new value and when it was written.
@@ -31,7 +32,7 @@ impl FieldChange {
 impl<'de> Deserialize<'de> for FieldChange {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
+        #[serde(rename_all = "camelCase", remote = "Self")]
         struct Raw {
             #[serde(default)]
             value: Value,
@@ -40,7 +41,8 @@ impl<'de> Deserialize<'de> for FieldChange {
             #[serde(default)]
             updated_at: Option<Stamp>,
         }
-        let raw = Raw::deserialize(d)?;
+        object_only!(Raw, "a field object {value, at}");
+        let raw = <Raw as Deserialize>::deserialize(d)?;
         Ok(FieldChange {
             value: raw.value,
             at: raw.at.or(raw.updated_at).unwrap_or(Stamp::Empty),

@@ -2,8 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::object_form::{object_only, serialize_derived};
+
 /// What `GET /health` says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 pub struct Health {
     /// `"ok"` when the server is healthy.
     pub status: String,
@@ -20,6 +23,9 @@ pub struct Health {
     #[serde(default)]
     pub users: u64,
 }
+
+object_only!(Health, "a health object");
+serialize_derived!(Health);
 
 impl Health {
     /// Whether the server says it is healthy.

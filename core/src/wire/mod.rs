@@ -2,7 +2,8 @@
 //!
 //! Every type here ignores members it does not know (so that a newer server
 //! does not break an older client), omits absent optional members when
-//! written, and keeps `actor` as opaque JSON.
+//! written, keeps `actor` as opaque JSON, and is read from a JSON object
+//! only (never from serde's array form of a struct).
 
 mod change;
 mod changeset;
@@ -10,7 +11,11 @@ mod conflict;
 mod envelope;
 mod field;
 mod health;
+pub(crate) mod lenient;
 mod names;
+mod object_form;
+pub(crate) use object_form::object_only;
+mod skipped;
 mod stream;
 
 pub use change::Change;
@@ -20,4 +25,5 @@ pub use envelope::SyncResponse;
 pub use field::FieldChange;
 pub use health::Health;
 pub use names::{Op, Origin};
+pub use skipped::SkippedChange;
 pub use stream::{StreamBatch, StreamMessage};

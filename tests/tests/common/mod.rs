@@ -37,7 +37,7 @@ pub trait Api {
         since: &Cursor,
     ) -> Result<PullAllOutcome, Error>;
     fn health(&self) -> Result<Health, Error>;
-    fn master_key(&self, user_id: &str) -> Result<MasterKey, Error>;
+    fn master_key(&self) -> Result<MasterKey, Error>;
     fn describe(&self) -> String;
     fn pull_into(
         &self,
@@ -107,8 +107,8 @@ macro_rules! client_calls {
         fn health(&self) -> Result<Health, Error> {
             $wrap(self, $client(self).health())
         }
-        fn master_key(&self, user_id: &str) -> Result<MasterKey, Error> {
-            $wrap(self, $client(self).master_key(user_id))
+        fn master_key(&self) -> Result<MasterKey, Error> {
+            $wrap(self, $client(self).master_key())
         }
         fn pull_into(
             &self,

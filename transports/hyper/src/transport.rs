@@ -85,6 +85,60 @@ impl HyperTransport {
         Ok(HyperTransport { client, options })
     }
 
+    /// A transport that trusts these root certificates (DER) **instead of**
+    /// the webpki roots: for a server behind a private CA, or a self-signed
+    /// test server. Everything else is as [`HyperTransport::new`].
+    ///
+    /// Fails if a certificate cannot be read or rustls refuses the
+    /// configuration ([`Error::InvalidConfig`]).
+    ///
+    /// ```
+    /// use mana_sync_hyper::{HyperTransport, TransportOptions};
+    ///
+    /// let not_a_certificate = b"not DER".to_vec();
+    /// assert!(HyperTransport::with_root_certificates(TransportOptions::default(), &[not_a_certificate]).is_err());
+    /// ```
+    pub fn with_root_certificates(
+        options: TransportOptions,
+        roots: &[Vec<u8>],
+    ) -> Result<HyperTransport, Error> {
+        let invalid = |e: &dyn std::fmt::Display| Error::InvalidConfig {
+            reason: format!("TLS setup failed: {e}"),
+        };
+        let mut store = rustls::RootCertStore::empty();
+        for der in roots {
+            store
+                .add(rustls::pki_types::CertificateDer::from(der.clone()))
+                .map_err(|e| invalid(&e))?;
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(&e))?
+        .with_root_certificates(store)
+        .with_no_client_auth();
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(options.connect_timeout));
+        let https = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http);
+        let connector = ConnectTimeout {
+            inner: https,
+            limit: options.connect_timeout,
+        };
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(connector);
+        Ok(HyperTransport { client, options })
+    }
+
     /// The options it enforces.
     pub fn options(&self) -> &TransportOptions {
         &self.options

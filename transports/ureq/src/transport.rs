@@ -54,6 +54,38 @@ impl UreqTransport {
         UreqTransport { agent, options }
     }
 
+    /// A transport that trusts these root certificates (DER) **instead of**
+    /// the webpki roots: for a server behind a private CA, or a self-signed
+    /// test server. Everything else is as [`UreqTransport::new`].
+    ///
+    /// ```
+    /// use mana_sync_ureq::{TransportOptions, UreqTransport};
+    ///
+    /// # let der: Vec<u8> = Vec::new();
+    /// let transport = UreqTransport::with_root_certificates(TransportOptions::default(), &[der]);
+    /// # let _ = transport;
+    /// ```
+    pub fn with_root_certificates(options: TransportOptions, roots: &[Vec<u8>]) -> UreqTransport {
+        let roots: Vec<ureq::tls::Certificate<'static>> = roots
+            .iter()
+            .map(|der| ureq::tls::Certificate::from_der(der).to_owned())
+            .collect();
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(options.connect_timeout))
+            .timeout_global(Some(options.total_timeout))
+            .tls_config(
+                TlsConfig::builder()
+                    .provider(TlsProvider::Rustls)
+                    .root_certs(RootCerts::new_with_certs(&roots))
+                    .build(),
+            )
+            .build()
+            .new_agent();
+        UreqTransport { agent, options }
+    }
+
     /// The options it enforces.
     pub fn options(&self) -> &TransportOptions {
         &self.options

@@ -1,0 +1,3 @@
+//! Fuzz targets for mana-sync-core; see `harness`.
+
+pub mod harness;
