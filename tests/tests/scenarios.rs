@@ -214,7 +214,8 @@ fn errors(setup: &Setup) {
         .push("todo", &changes, &Cursor::EPOCH)
     {
         Err(Error::PartialPush {
-            stored: 200,
+            stored_at_least: 200,
+            stored_at_most: 299,
             total: 300,
             source,
         }) => {
