@@ -25,6 +25,7 @@ mod jwt;
 mod log;
 mod loopback;
 mod push_body;
+mod races;
 mod routing;
 mod server;
 
@@ -33,6 +34,7 @@ pub use endless::{EndlessServer, ENDLESS_LIMIT};
 pub use in_process::InProcess;
 pub use jwt::{token_for, token_with_claims};
 pub use loopback::LoopbackServer;
+pub use races::Races;
 pub use server::{MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP};
 
 use mana_sync_core::Timestamp;
