@@ -114,9 +114,10 @@ fn a_tie_goes_to_the_greater_value_whatever_the_order() {
     let first = Change::update("tasks", "t-1").with_field("title", "first", at);
     let second = Change::update("tasks", "t-1").with_field("title", "second", at);
     // Equal instants written differently are a tie too.
-    let third: Change = serde_json::from_value(json!({"table": "tasks", "id": "t-1", "op": "update",
+    let third: Change =
+        serde_json::from_value(json!({"table": "tasks", "id": "t-1", "op": "update",
         "fields": {"title": {"value": "third", "at": "2026-01-02T01:00:00+01:00"}}}))
-    .unwrap();
+        .unwrap();
     for order in [
         [&first, &second, &third],
         [&third, &second, &first],
@@ -205,10 +206,16 @@ fn a_top_level_deleted_at_makes_any_change_a_delete() {
 fn a_hard_delete_is_final_and_a_soft_delete_waits_for_its_record() {
     let mut r = Replica::new();
     assert_eq!(
-        r.apply(&Change::delete("tasks", "t-1", t("2026-01-03T00:00:00Z")), now()),
+        r.apply(
+            &Change::delete("tasks", "t-1", t("2026-01-03T00:00:00Z")),
+            now()
+        ),
         Applied::Ignored
     );
-    assert!(r.record("tasks", "t-1").is_none(), "no record from a delete alone");
+    assert!(
+        r.record("tasks", "t-1").is_none(),
+        "no record from a delete alone"
+    );
     // The record arrives after its delete (a late commit): it is deleted.
     r.apply(
         &Change::update("tasks", "t-1").with_field("title", "x", t("2026-01-01T00:00:00Z")),
@@ -217,12 +224,19 @@ fn a_hard_delete_is_final_and_a_soft_delete_waits_for_its_record() {
     assert!(r.record("tasks", "t-1").unwrap().is_deleted());
     // A later write of deletedAt brings it back, as in the browser.
     r.apply(
-        &Change::update("tasks", "t-1").with_field("deletedAt", Value::Null, t("2026-01-04T00:00:00Z")),
+        &Change::update("tasks", "t-1").with_field(
+            "deletedAt",
+            Value::Null,
+            t("2026-01-04T00:00:00Z"),
+        ),
         now(),
     );
     assert!(!r.record("tasks", "t-1").unwrap().is_deleted());
 
-    assert_eq!(r.apply(&Change::hard_delete("tasks", "t-2"), now()), Applied::Ignored);
+    assert_eq!(
+        r.apply(&Change::hard_delete("tasks", "t-2"), now()),
+        Applied::Ignored
+    );
     r.apply(
         &Change::insert("tasks", "t-1", obj(json!({"title": "x"}))),
         now(),
@@ -250,7 +264,11 @@ fn a_hard_delete_is_final_and_a_soft_delete_waits_for_its_record() {
 #[test]
 fn race_overlap_reread_after_a_hard_delete_changes_nothing() {
     let log = vec![
-        Change::insert("tasks", "x", obj(json!({"a": 1, "updatedAt": "2026-01-01T00:00:00Z"}))),
+        Change::insert(
+            "tasks",
+            "x",
+            obj(json!({"a": 1, "updatedAt": "2026-01-01T00:00:00Z"})),
+        ),
         Change::hard_delete("tasks", "x"),
         Change::delete("tasks", "x", t("2026-01-01T00:00:02Z")),
         Change::update("tasks", "x").with_field("b", 2, t("2026-01-01T00:00:03Z")),
@@ -260,7 +278,11 @@ fn race_overlap_reread_after_a_hard_delete_changes_nothing() {
     for from in 0..log.len() {
         let mut reread = fresh.clone();
         reread.apply_all(&log[from..], now());
-        assert_eq!(state(&reread), state(&fresh), "re-reading from change {from}");
+        assert_eq!(
+            state(&reread),
+            state(&fresh),
+            "re-reading from change {from}"
+        );
         // And every order of the log.
         let mut reversed = Replica::new();
         reversed.apply_all(log.iter().rev(), now());
@@ -283,7 +305,10 @@ fn snapshots_from_before_the_overlap_memory_still_load() {
     assert_eq!(r.read_from("tasks").as_str(), "2026-11-24T22:21:39.564112Z");
     assert!(r.seen("tasks").is_none());
     let off = r.clone().with_overlap(std::time::Duration::ZERO);
-    assert_eq!(off.read_from("tasks").as_str(), "2026-11-24T22:21:44.564112Z");
+    assert_eq!(
+        off.read_from("tasks").as_str(),
+        "2026-11-24T22:21:44.564112Z"
+    );
     let back: Replica = serde_json::from_str(&serde_json::to_string(&off).unwrap()).unwrap();
     assert_eq!(back, off, "the overlap is saved");
 }
@@ -394,7 +419,11 @@ fn changes() -> impl Strategy<Value = Vec<Change>> {
                     3 if rec == 3 => Change::hard_delete("t", id),
                     _ => Change::update("t", id).with_field(name, v, at),
                 }
-                .with_origin(if v % 2 == 0 { Origin::User } else { Origin::Agent })
+                .with_origin(if v % 2 == 0 {
+                    Origin::User
+                } else {
+                    Origin::Agent
+                })
             })
             .collect()
     })

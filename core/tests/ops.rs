@@ -331,8 +331,7 @@ fn pull_all_follows_has_more_and_keeps_cursor_precision() {
         .all(|(i, c)| c.id == format!("t-{i}")));
     assert_eq!(out.cursor.as_str(), "2026-11-24T22:21:45.993070461Z");
     assert_eq!(
-        sinces[1],
-        "collection=tasks&since=2026-11-24T22%3A21%3A44.564111Z",
+        sinces[1], "collection=tasks&since=2026-11-24T22%3A21%3A44.564111Z",
         "one microsecond before the page's last instant, for the rest of a tie"
     );
     assert_eq!(

@@ -93,7 +93,8 @@ impl RaceState {
     /// of equal times, else the clock, strictly after the last.
     pub(crate) fn created_at(&mut self, last: Option<Timestamp>, now: Timestamp) -> Timestamp {
         if let Some(last) = last {
-            if self.races.equal_times > 1 && self.in_run > 0 && self.in_run < self.races.equal_times {
+            if self.races.equal_times > 1 && self.in_run > 0 && self.in_run < self.races.equal_times
+            {
                 self.in_run += 1;
                 return last;
             }
@@ -119,7 +120,9 @@ impl RaceState {
 
     /// Whether the row is visible (committed) at `now`.
     pub(crate) fn visible(&self, event_id: &str, now: Timestamp) -> bool {
-        self.pending.get(event_id).is_none_or(|commit| now >= *commit)
+        self.pending
+            .get(event_id)
+            .is_none_or(|commit| now >= *commit)
     }
 }
 
@@ -133,7 +136,11 @@ mod tests {
             .checked_add(Duration::from_secs(100))
             .unwrap_or(Timestamp::UNIX_EPOCH);
         let mut s = RaceState::default();
-        s.set(Races::none().equal_times(3).late_commits(2, Duration::from_secs(1)));
+        s.set(
+            Races::none()
+                .equal_times(3)
+                .late_commits(2, Duration::from_secs(1)),
+        );
         let mut last = None;
         let mut times = Vec::new();
         s.begin_push();

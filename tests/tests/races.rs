@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use mana_sync_core::fold::{FoldReport, Replica, DEFAULT_OVERLAP};
 use mana_sync_core::{Change, Clock, Config, Cursor, Error, Timestamp};
-use mana_sync_testkit::{start_time, token_for, InProcess, LoopbackServer, ManualClock, MemoryServer, Races};
+use mana_sync_testkit::{
+    start_time, token_for, InProcess, LoopbackServer, ManualClock, MemoryServer, Races,
+};
 use serde_json::{json, Map, Value};
 
 const USER: &str = "u-race";
@@ -64,7 +66,11 @@ fn race_a_page_boundary_inside_a_tie_of_3_loses_nothing() {
     let client = net.blocking_client(config("http://mana.test", "reader"));
 
     let (naive, _) = naive_pull_all(&client, &Cursor::EPOCH);
-    assert_eq!(naive.len(), 1003, "the switch reproduces the loss: 2 rows of the tie");
+    assert_eq!(
+        naive.len(),
+        1003,
+        "the switch reproduces the loss: 2 rows of the tie"
+    );
     assert!(!ids(&naive).contains(&"r-1000".to_owned()));
 
     let all = client.pull_all(APP, TABLE, &Cursor::EPOCH).unwrap();
@@ -154,12 +160,18 @@ fn race_a_late_commit_is_read_by_the_overlap_and_not_twice() {
     let mut with = saved;
     let second = reader.pull_into(APP, TABLE, &mut with).unwrap();
     assert_eq!(second.applied, 2, "b (late) and c");
-    assert_eq!(second.repeated, 1, "a, re-read by the overlap, is not applied again");
+    assert_eq!(
+        second.repeated, 1,
+        "a, re-read by the overlap, is not applied again"
+    );
     reader.pull_into(APP, TABLE, &mut without).unwrap();
 
     let full = reader.records(APP, TABLE, true).unwrap();
     assert_eq!(with.all_records(TABLE).cloned().collect::<Vec<_>>(), full);
-    assert!(without.record(TABLE, "b").is_none(), "without the overlap b is lost");
+    assert!(
+        without.record(TABLE, "b").is_none(),
+        "without the overlap b is lost"
+    );
     assert_eq!(full.len(), 3);
 }
 
@@ -177,8 +189,12 @@ fn race_overlap_reread_of_insert_hard_delete_soft_delete_update() {
         .as_object()
         .cloned()
         .unwrap();
-    writer.push(APP, &[Change::insert(TABLE, "x", data)], &Cursor::EPOCH).unwrap();
-    writer.push(APP, &[Change::hard_delete(TABLE, "x")], &Cursor::EPOCH).unwrap();
+    writer
+        .push(APP, &[Change::insert(TABLE, "x", data)], &Cursor::EPOCH)
+        .unwrap();
+    writer
+        .push(APP, &[Change::hard_delete(TABLE, "x")], &Cursor::EPOCH)
+        .unwrap();
     let mut replica = Replica::new().with_overlap(Duration::from_secs(1));
     reader.pull_into(APP, TABLE, &mut replica).unwrap();
     clock.advance(Duration::from_millis(500));
@@ -193,9 +209,15 @@ fn race_overlap_reread_of_insert_hard_delete_soft_delete_update() {
         )
         .unwrap();
     let report = reader.pull_into(APP, TABLE, &mut replica).unwrap();
-    assert_eq!(report.repeated, 2, "the insert and the hard delete, re-read");
+    assert_eq!(
+        report.repeated, 2,
+        "the insert and the hard delete, re-read"
+    );
     let fresh = reader.records(APP, TABLE, true).unwrap();
-    assert_eq!(replica.all_records(TABLE).cloned().collect::<Vec<_>>(), fresh);
+    assert_eq!(
+        replica.all_records(TABLE).cloned().collect::<Vec<_>>(),
+        fresh
+    );
     // A hard delete is final here (the browser would show x live with b,
     // and x deleted after a re-read): see `mana_sync_core::fold`.
     assert!(fresh.is_empty());
@@ -219,11 +241,19 @@ fn race_records_return_rows_pushed_without_a_client_id() {
     let me = net.blocking_client(config("http://mana.test", "me"));
     let records = me.records(APP, TABLE, false).unwrap();
     assert_eq!(records.len(), 2, "the anonymous row and this client's own");
-    assert_eq!(me.pull_all(APP, TABLE, &Cursor::EPOCH).unwrap().changes.len(), 1);
+    assert_eq!(
+        me.pull_all(APP, TABLE, &Cursor::EPOCH)
+            .unwrap()
+            .changes
+            .len(),
+        1
+    );
     let reads = net.server().received();
     let last = reads.last().unwrap();
     assert_eq!(last.client_id.as_deref(), Some("me"));
-    assert!(reads.iter().any(|r| r.client_id.as_deref() == Some("me#reader")));
+    assert!(reads
+        .iter()
+        .any(|r| r.client_id.as_deref() == Some("me#reader")));
 }
 
 // --- three concurrent writers ------------------------------------------------
@@ -352,7 +382,10 @@ fn truth(all: &[Change]) -> BTreeMap<String, Map<String, Value>> {
         .keys()
         .filter(|id| !hard.contains_key(*id))
         .map(|id| {
-            let values = fields[id].iter().map(|(k, w)| (k.clone(), w.1.clone())).collect();
+            let values = fields[id]
+                .iter()
+                .map(|(k, w)| (k.clone(), w.1.clone()))
+                .collect();
             (id.clone(), values)
         })
         .collect()
@@ -424,13 +457,17 @@ fn writer(
             .unwrap();
         let client = {
             let _guard = rt.enter();
-            mana_sync_hyper::client(config).unwrap().with_clock(clock.clone())
+            mana_sync_hyper::client(config)
+                .unwrap()
+                .with_clock(clock.clone())
         };
         for (i, batch) in batches.iter().enumerate() {
             let since = Cursor::from(clock.now());
             rt.block_on(client.push(APP, batch, &since)).unwrap();
             if (i + 1) % per_pull == 0 {
-                let report = rt.block_on(client.pull_into(APP, TABLE, &mut replica)).unwrap();
+                let report = rt
+                    .block_on(client.pull_into(APP, TABLE, &mut replica))
+                    .unwrap();
                 delivered += count(&report);
             }
             if i == reload_at {
@@ -438,7 +475,9 @@ fn writer(
             }
         }
     } else {
-        let client = mana_sync_ureq::client(config).unwrap().with_clock(clock.clone());
+        let client = mana_sync_ureq::client(config)
+            .unwrap()
+            .with_clock(clock.clone());
         for (i, batch) in batches.iter().enumerate() {
             client.push(APP, batch, &Cursor::from(clock.now())).unwrap();
             if (i + 1) % per_pull == 0 {
@@ -490,13 +529,20 @@ struct Run {
 
 /// Three writers, concurrently over loopback; `overlap: None` reads as the
 /// browser does.
-fn three_writers(ops_total: usize, races: Races, overlap: Option<Duration>, pull_every: usize) -> Run {
+fn three_writers(
+    ops_total: usize,
+    races: Races,
+    overlap: Option<Duration>,
+    pull_every: usize,
+) -> Run {
     let clock = SteppingClock::new();
     let server = MemoryServer::with_clock(clock.clone());
     server.set_races(races);
     let loopback = LoopbackServer::start(server).unwrap();
     let per_writer = ops_total / 3;
-    let all_ops: Vec<Vec<Change>> = (0..3).map(|i| operations(i as u64 + 7, per_writer)).collect();
+    let all_ops: Vec<Vec<Change>> = (0..3)
+        .map(|i| operations(i as u64 + 7, per_writer))
+        .collect();
     let threads: Vec<_> = all_ops
         .iter()
         .cloned()
@@ -543,8 +589,11 @@ fn three_writers(ops_total: usize, races: Races, overlap: Option<Duration>, pull
                 .all_records(TABLE)
                 .map(|r| (r.id.clone(), r.clone()))
                 .collect();
-            let ids: std::collections::BTreeSet<&String> = mine.keys().chain(full_records.keys()).collect();
-            ids.into_iter().filter(|id| mine.get(*id) != full_records.get(*id)).count()
+            let ids: std::collections::BTreeSet<&String> =
+                mine.keys().chain(full_records.keys()).collect();
+            ids.into_iter()
+                .filter(|id| mine.get(*id) != full_records.get(*id))
+                .count()
         })
         .collect();
     let everything: Vec<Change> = all_ops.concat();

@@ -353,16 +353,13 @@ impl Replica {
                 if self.tables.get(table).is_some_and(BTreeMap::is_empty) {
                     self.tables.remove(table);
                 }
-                self.tombstones
-                    .entry(table.to_owned())
-                    .or_default()
-                    .insert(
-                        id.to_owned(),
-                        Tombstone {
-                            hard: true,
-                            fields: BTreeMap::new(),
-                        },
-                    );
+                self.tombstones.entry(table.to_owned()).or_default().insert(
+                    id.to_owned(),
+                    Tombstone {
+                        hard: true,
+                        fields: BTreeMap::new(),
+                    },
+                );
                 if !known {
                     return Applied::Ignored;
                 }

@@ -51,9 +51,9 @@ fn content_digest(change: &Change) -> String {
     const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
     // Serialising a Change (strings, JSON values) cannot fail.
     let bytes = serde_json::to_vec(change).unwrap_or_default();
-    let hash = bytes.iter().fold(OFFSET, |h, b| {
-        (h ^ u128::from(*b)).wrapping_mul(PRIME)
-    });
+    let hash = bytes
+        .iter()
+        .fold(OFFSET, |h, b| (h ^ u128::from(*b)).wrapping_mul(PRIME));
     format!("{hash:032x}")
 }
 

@@ -289,8 +289,7 @@ impl Operation for PullAll {
                                 }
                                 Err(_) => {
                                     return Step::Done(Err(Error::InvalidConfig {
-                                        reason: "the reader client id is not a header value"
-                                            .into(),
+                                        reason: "the reader client id is not a header value".into(),
                                     }))
                                 }
                             }
@@ -315,11 +314,7 @@ impl Operation for PullAll {
         }
     }
 
-    fn on_response(
-        &mut self,
-        now: Timestamp,
-        response: Result<Response<Vec<u8>>, TransportError>,
-    ) {
+    fn on_response(&mut self, now: Timestamp, response: Result<Response<Vec<u8>>, TransportError>) {
         self.state = match self.state {
             State::Awaiting => match received(response).and_then(|r| decode(&r, "pull response")) {
                 Ok(page) => self.on_page(page, now),

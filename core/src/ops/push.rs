@@ -257,8 +257,8 @@ fn encode(index: usize, change: &Change) -> Result<Vec<u8>, Error> {
     if matches!(change.schema_version, Some(v) if v > 1) {
         return Err(invalid("the server accepts schemaVersion 1 at most".into()));
     }
-    let value =
-        serde_json::to_value(change).map_err(|e| invalid(format!("cannot be written as JSON: {e}")))?;
+    let value = serde_json::to_value(change)
+        .map_err(|e| invalid(format!("cannot be written as JSON: {e}")))?;
     if let Some(path) = nul_path(&value, String::new()) {
         return Err(invalid(format!(
             "a NUL character (\\u0000) in `{}`; the server cannot store it",
@@ -368,7 +368,10 @@ mod tests {
                 Change::update("tasks", "t-1").with_field("x", nul, Timestamp::UNIX_EPOCH),
                 "fields.x.value",
             ),
-            (Change::hard_delete("tasks", "t-1").with_space(nul), "spaceId"),
+            (
+                Change::hard_delete("tasks", "t-1").with_space(nul),
+                "spaceId",
+            ),
             (
                 Change::hard_delete("tasks", "t-1").with_actor(serde_json::json!({"k": [nul]})),
                 "actor.k[0]",
@@ -393,10 +396,18 @@ mod tests {
             status: 500,
             body: body.into(),
         };
-        assert_eq!(perhaps_stored(&server("failed to record change: x"), 200), 199);
+        assert_eq!(
+            perhaps_stored(&server("failed to record change: x"), 200),
+            199
+        );
         assert_eq!(perhaps_stored(&server("internal error"), 200), 200);
         assert_eq!(
-            perhaps_stored(&Error::BadRequest { message: "x".into() }, 200),
+            perhaps_stored(
+                &Error::BadRequest {
+                    message: "x".into()
+                },
+                200
+            ),
             0
         );
         assert_eq!(
