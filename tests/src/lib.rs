@@ -12,6 +12,8 @@
 //!   transport tests and demos;
 //! * [`EndlessServer`]: a server whose response body never ends, for
 //!   size-cap tests;
+//! * [`Races`]: the real server's races (rows with equal times, late
+//!   commits), switched on with [`MemoryServer::set_races`];
 //! * [`token_for`] and [`token_with_claims`]: JWTs for a user id (the
 //!   server decodes them and checks `exp`/`nbf`; it does not verify
 //!   signatures).
