@@ -106,6 +106,28 @@ fn race_a_tie_of_1001_is_an_error_not_a_loop() {
 }
 
 #[test]
+fn race_every_tie_smaller_than_a_page_is_read_whole() {
+    for run in [2, 3, 7, 100, 999] {
+        let (net, _) = in_process(Races::none().equal_times(run));
+        let seeded: Vec<Value> = (0..2500).map(insert).collect();
+        net.server().seed(USER, APP, "seeder", &seeded);
+        let client = net.blocking_client(config("http://mana.test", "reader"));
+        let all = client.pull_all(APP, TABLE, &Cursor::EPOCH).unwrap();
+        let want: Vec<String> = (0..2500).map(|i| format!("r-{i:04}")).collect();
+        assert_eq!(ids(&all.changes), want, "ties of {run}");
+    }
+    // A tie of exactly one page cannot be told from a larger one.
+    let (net, _) = in_process(Races::none().equal_times(1000));
+    let seeded: Vec<Value> = (0..1005).map(insert).collect();
+    net.server().seed(USER, APP, "seeder", &seeded);
+    let client = net.blocking_client(config("http://mana.test", "reader"));
+    assert!(matches!(
+        client.pull_all(APP, TABLE, &Cursor::EPOCH),
+        Err(Error::Protocol { .. })
+    ));
+}
+
+#[test]
 fn race_a_server_that_never_stops_is_bounded() {
     use mana_sync_core::ops::PullAll;
     use mana_sync_core::{Operation, Step};

@@ -477,6 +477,14 @@ impl Replica {
         self.seen.get(collection)
     }
 
+    /// The memory of `collection`'s delivered changes, to change: e.g. for
+    /// a reader of the change stream, whose changes carry no `eventId` and
+    /// are recognised by content ([`Seen::first_time`]). Pruned by
+    /// [`Replica::set_read`].
+    pub fn seen_mut(&mut self, collection: &str) -> &mut Seen {
+        self.seen.entry(collection.to_owned()).or_default()
+    }
+
     /// Records a read of `collection`: the cursor it ended at and the
     /// changes it delivered (added to those remembered). Forgets what the
     /// next read, from the new cursor held back by the overlap, cannot bring
