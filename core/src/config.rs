@@ -178,6 +178,14 @@ impl Config {
         &self.client_id
     }
 
+    /// The client id this client reads its own changes with: its id and
+    /// `#reader`. The server leaves out the changes of the `X-Client-Id` it
+    /// is sent, and without one every row pushed without a client id; an id
+    /// that never writes leaves nothing out. Never used to push.
+    pub fn reader_client_id(&self) -> String {
+        format!("{}#reader", self.client_id)
+    }
+
     pub(crate) fn client_id_header(&self) -> &http::HeaderValue {
         &self.client_id_header
     }
@@ -303,6 +311,7 @@ mod tests {
         assert!(Config::new("http://h", "t", &"c".repeat(MAX_CLIENT_ID_BYTES)).is_ok());
         assert!(Config::new("http://h", "t", "").is_err());
         assert!(Config::new("http://h", "t", "a\nb").is_err());
-        assert!(Config::new("http://h", "t", "agent 7").is_ok());
+        let config = Config::new("http://h", "t", "agent 7").unwrap();
+        assert_eq!(config.reader_client_id(), "agent 7#reader");
     }
 }

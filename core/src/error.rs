@@ -197,16 +197,22 @@ pub enum Error {
         /// What rule was broken.
         reason: String,
     },
-    /// A push of several requests failed after some were stored. Pushing the
-    /// whole batch again is safe: duplicates are harmless under
-    /// last-write-wins.
+    /// A push of several requests failed after some were stored. Each change
+    /// is stored in its own transaction, so the failed request may have
+    /// stored a prefix of its changes: what is known is a range. Pushing the
+    /// whole batch again is safe: duplicates are harmless to the fold.
     #[error(
-        "push stopped after {stored} of {total} changes were stored ({source}); pushing the \
-         batch again is safe"
+        "push stopped after at least {stored_at_least} and at most {stored_at_most} of {total} \
+         changes were stored, from the start of the batch ({source}); pushing the batch again \
+         is safe"
     )]
     PartialPush {
-        /// How many changes (from the start of the batch) were stored.
-        stored: usize,
+        /// Changes surely stored: those of the requests the server answered.
+        stored_at_least: usize,
+        /// Changes perhaps stored: those and the failed request's (all of
+        /// them after a lost answer, none after a 4xx, all but the failing
+        /// one after `failed to record change`).
+        stored_at_most: usize,
         /// How many the batch held.
         total: usize,
         /// What stopped it.

@@ -1,9 +1,10 @@
-//! The browser's fold rules, one test each, and the properties the fold
-//! keeps.
+//! The fold's rules, one test each (the browser's, and where they depart
+//! from it to be order-independent), and the properties the fold keeps:
+//! idempotent and order-independent for every sequence of changes.
 
 #![allow(clippy::unwrap_used)]
 
-use mana_sync_core::fold::{Applied, Replica};
+use mana_sync_core::fold::{Applied, Record, Replica};
 use mana_sync_core::{Change, Origin, Stamp, Timestamp};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -26,7 +27,7 @@ fn title(r: &Replica) -> Option<Value> {
 }
 
 #[test]
-fn insert_of_an_unknown_record_stamps_fields_with_updated_at_then_created_at_then_now() {
+fn insert_stamps_fields_with_updated_at_then_created_at_then_the_empty_stamp() {
     let mut r = Replica::new();
     r.apply(&Change::insert("tasks", "a", obj(json!({"x": 1, "updatedAt": "2026-01-02T00:00:00Z", "createdAt": "2026-01-01T00:00:00Z"}))), now());
     r.apply(
@@ -38,10 +39,24 @@ fn insert_of_an_unknown_record_stamps_fields_with_updated_at_then_created_at_the
         now(),
     );
     r.apply(&Change::insert("tasks", "c", obj(json!({"x": 1}))), now());
-    let at = |id| r.record("tasks", id).unwrap().fields["x"].at.clone();
-    assert_eq!(at("a"), Stamp::At(t("2026-01-02T00:00:00Z")));
-    assert_eq!(at("b"), Stamp::At(t("2026-01-01T00:00:00Z")));
-    assert_eq!(at("c"), Stamp::At(now()));
+    let at = |r: &Replica, id| r.record("tasks", id).unwrap().fields["x"].at.clone();
+    assert_eq!(at(&r, "a"), Stamp::At(t("2026-01-02T00:00:00Z")));
+    assert_eq!(at(&r, "b"), Stamp::At(t("2026-01-01T00:00:00Z")));
+    // Not the time of folding: folding again later must not change it.
+    assert_eq!(at(&r, "c"), Stamp::Empty);
+    let later = t("2030-01-01T00:00:00Z");
+    r.apply(&Change::insert("tasks", "c", obj(json!({"x": 2}))), later);
+    assert_eq!(at(&r, "c"), Stamp::Empty);
+    assert_eq!(r.record("tasks", "c").unwrap().get("x"), Some(&json!(2)));
+    r.apply(
+        &Change::update("tasks", "c").with_field("x", 3, t("2000-01-01T00:00:00Z")),
+        later,
+    );
+    assert_eq!(
+        r.record("tasks", "c").unwrap().get("x"),
+        Some(&json!(3)),
+        "any stamped write wins over an unstamped insert"
+    );
 }
 
 #[test]
@@ -94,30 +109,27 @@ fn update_replaces_only_when_later_or_equal() {
 }
 
 #[test]
-fn a_tie_goes_to_the_incoming_change() {
-    let mut r = Replica::new();
+fn a_tie_goes_to_the_greater_value_whatever_the_order() {
     let at = t("2026-01-02T00:00:00Z");
-    r.apply(
-        &Change::update("tasks", "t-1").with_field("title", "first", at),
-        now(),
-    );
-    r.apply(
-        &Change::update("tasks", "t-1").with_field("title", "second", at),
-        now(),
-    );
-    assert_eq!(title(&r), Some(json!("second")));
+    let first = Change::update("tasks", "t-1").with_field("title", "first", at);
+    let second = Change::update("tasks", "t-1").with_field("title", "second", at);
     // Equal instants written differently are a tie too.
-    let mut c = Change::update("tasks", "t-1");
-    c.fields = Some(
-        [(
-            "title".to_owned(),
-            serde_json::from_value(json!({"value": "third", "at": "2026-01-02T01:00:00+01:00"}))
-                .unwrap(),
-        )]
-        .into(),
-    );
-    r.apply(&c, now());
-    assert_eq!(title(&r), Some(json!("third")));
+    let third: Change =
+        serde_json::from_value(json!({"table": "tasks", "id": "t-1", "op": "update",
+        "fields": {"title": {"value": "third", "at": "2026-01-02T01:00:00+01:00"}}}))
+        .unwrap();
+    for order in [
+        [&first, &second, &third],
+        [&third, &second, &first],
+        [&second, &third, &first],
+    ] {
+        let mut r = Replica::new();
+        for c in order {
+            r.apply(c, now());
+        }
+        // "third" > "second" > "first": the browser would keep the last.
+        assert_eq!(title(&r), Some(json!("third")));
+    }
 }
 
 #[test]
@@ -191,29 +203,114 @@ fn a_top_level_deleted_at_makes_any_change_a_delete() {
 }
 
 #[test]
-fn hard_delete_removes_and_delete_of_unknown_is_ignored() {
+fn a_hard_delete_is_final_and_a_soft_delete_waits_for_its_record() {
     let mut r = Replica::new();
     assert_eq!(
-        r.apply(&Change::hard_delete("tasks", "t-1"), now()),
+        r.apply(
+            &Change::delete("tasks", "t-1", t("2026-01-03T00:00:00Z")),
+            now()
+        ),
         Applied::Ignored
     );
+    assert!(
+        r.record("tasks", "t-1").is_none(),
+        "no record from a delete alone"
+    );
+    // The record arrives after its delete (a late commit): it is deleted.
+    r.apply(
+        &Change::update("tasks", "t-1").with_field("title", "x", t("2026-01-01T00:00:00Z")),
+        now(),
+    );
+    assert!(r.record("tasks", "t-1").unwrap().is_deleted());
+    // A later write of deletedAt brings it back, as in the browser.
+    r.apply(
+        &Change::update("tasks", "t-1").with_field(
+            "deletedAt",
+            Value::Null,
+            t("2026-01-04T00:00:00Z"),
+        ),
+        now(),
+    );
+    assert!(!r.record("tasks", "t-1").unwrap().is_deleted());
+
     assert_eq!(
-        r.apply(&Change::delete("tasks", "t-1", now()), now()),
+        r.apply(&Change::hard_delete("tasks", "t-2"), now()),
         Applied::Ignored
     );
     r.apply(
         &Change::insert("tasks", "t-1", obj(json!({"title": "x"}))),
         now(),
     );
-    r.apply(&Change::hard_delete("tasks", "t-1"), now());
+    assert!(matches!(
+        r.apply(&Change::hard_delete("tasks", "t-1"), now()),
+        Applied::Applied(_)
+    ));
     assert!(r.record("tasks", "t-1").is_none());
-    // Order matters here, as in the browser: an insert after a hard delete
-    // brings the record back.
-    r.apply(
-        &Change::insert("tasks", "t-1", obj(json!({"title": "x"}))),
-        now(),
+    // A hard delete carries no time, so nothing can be ordered after it: a
+    // later insert or update of the record is absorbed (the browser would
+    // bring the record back, and so disagree with a fold in another order).
+    for c in [
+        Change::insert("tasks", "t-1", obj(json!({"title": "x"}))),
+        Change::update("tasks", "t-1").with_field("b", 1, t("2030-01-01T00:00:00Z")),
+        Change::insert("tasks", "t-2", obj(json!({"title": "y"}))),
+    ] {
+        assert_eq!(r.apply(&c, now()), Applied::Ignored);
+    }
+    assert_eq!(r.len("tasks"), 0);
+}
+
+/// The issue's example: insert x; hard delete x; later soft delete x and
+/// update x.b. Re-reading any suffix (an overlap) must change nothing.
+#[test]
+fn race_overlap_reread_after_a_hard_delete_changes_nothing() {
+    let log = vec![
+        Change::insert(
+            "tasks",
+            "x",
+            obj(json!({"a": 1, "updatedAt": "2026-01-01T00:00:00Z"})),
+        ),
+        Change::hard_delete("tasks", "x"),
+        Change::delete("tasks", "x", t("2026-01-01T00:00:02Z")),
+        Change::update("tasks", "x").with_field("b", 2, t("2026-01-01T00:00:03Z")),
+    ];
+    let mut fresh = Replica::new();
+    fresh.apply_all(&log, now());
+    for from in 0..log.len() {
+        let mut reread = fresh.clone();
+        reread.apply_all(&log[from..], now());
+        assert_eq!(
+            state(&reread),
+            state(&fresh),
+            "re-reading from change {from}"
+        );
+        // And every order of the log.
+        let mut reversed = Replica::new();
+        reversed.apply_all(log.iter().rev(), now());
+        assert_eq!(state(&reversed), state(&fresh));
+    }
+    // Incremental: two reads, the second re-reading a window.
+    let mut incremental = Replica::new();
+    incremental.apply_all(&log[..2], now());
+    incremental.apply_all(&log[1..], now());
+    assert_eq!(state(&incremental), state(&fresh));
+}
+
+#[test]
+fn snapshots_from_before_the_overlap_memory_still_load() {
+    let old = r#"{"tables":{"tasks":{"t-1":{"id":"t-1","fields":{"title":{"value":"x","at":"2026-01-01T00:00:00.000Z"}}}}},
+                 "cursors":{"tasks":"2026-11-24T22:21:44.564112Z"},"dropped":0}"#;
+    let r: Replica = serde_json::from_str(old).unwrap();
+    assert_eq!(r.len("tasks"), 1);
+    assert_eq!(r.overlap(), mana_sync_core::fold::DEFAULT_OVERLAP);
+    assert_eq!(r.read_from("tasks").as_str(), "2026-11-24T22:21:39.564112Z");
+    assert!(r.seen("tasks").is_none());
+    let off = r.clone().with_overlap(std::time::Duration::ZERO);
+    assert_eq!(
+        off.read_from("tasks").as_str(),
+        "2026-11-24T22:21:44.564112Z"
     );
-    assert!(r.record("tasks", "t-1").is_some());
+    let back: Replica = serde_json::from_str(&serde_json::to_string(&off).unwrap()).unwrap();
+    assert_eq!(back, off, "the overlap is saved");
 }
 
 #[test]
@@ -277,6 +374,8 @@ fn snapshot_round_trips() {
         now(),
     );
     r.apply(&Change::delete("tasks", "t-1", now()), now());
+    r.apply(&Change::hard_delete("tasks", "t-2"), now());
+    r.apply(&Change::delete("tasks", "t-3", now()), now());
     r.set_cursor(
         "tasks",
         mana_sync_core::Cursor::parse("2026-11-24T22:21:44.564112Z").unwrap(),
@@ -292,16 +391,16 @@ fn snapshot_round_trips() {
 
 // --- properties -------------------------------------------------------------
 
-/// Changes over a few records and fields, with distinct stamps (the index
-/// is the stamp's millisecond), and soft deletes only.
+/// Changes over a few records and fields: inserts (stamped or not), updates,
+/// soft and hard deletes, with stamps from a small range so that equal
+/// stamps (with different values) are common.
 fn changes() -> impl Strategy<Value = Vec<Change>> {
-    let one = (0..4usize, 0..3usize, 0..3usize, any::<u8>());
+    let one = (0..7usize, 0..4usize, 0..3usize, 0..4u8, 0..6i64);
     prop::collection::vec(one, 1..40).prop_map(|specs| {
         specs
             .into_iter()
-            .enumerate()
-            .map(|(i, (kind, rec, field, v))| {
-                let at = Timestamp::from_unix_millis(1_767_225_600_000 + i as i64).unwrap();
+            .map(|(kind, rec, field, v, ms)| {
+                let at = Timestamp::from_unix_millis(1_767_225_600_000 + ms).unwrap();
                 let id = format!("r{rec}");
                 let name = format!("f{field}");
                 match kind {
@@ -311,86 +410,103 @@ fn changes() -> impl Strategy<Value = Vec<Change>> {
                         data.insert("updatedAt".into(), json!(at.to_string()));
                         Change::insert("t", id, data)
                     }
-                    3 => Change::delete("t", id, at),
+                    1 => {
+                        let mut data = Map::new();
+                        data.insert(name, json!(v));
+                        Change::insert("t", id, data)
+                    }
+                    2 => Change::delete("t", id, at),
+                    3 if rec == 3 => Change::hard_delete("t", id),
                     _ => Change::update("t", id).with_field(name, v, at),
                 }
+                .with_origin(if v % 2 == 0 {
+                    Origin::User
+                } else {
+                    Origin::Agent
+                })
             })
             .collect()
     })
 }
 
-/// The records, without the `updatedAt` bookkeeping field.
-fn state(r: &Replica) -> Vec<(String, Map<String, Value>)> {
+/// The records, stamps and origins included.
+fn state(r: &Replica) -> Vec<Record> {
     r.all_records("t")
-        .map(|rec| {
-            let mut m = rec.to_json();
-            m.remove("updatedAt");
-            (rec.id.clone(), m)
-        })
+        .chain(r.all_records("tasks"))
+        .cloned()
         .collect()
 }
 
-/// Moves each delete after the first other change of its record: a delete
-/// of a record not yet known is ignored (the browser's rule, pinned above).
-fn deletes_after_creation(mut order: Vec<Change>) -> Vec<Change> {
-    let mut out: Vec<Change> = Vec::new();
-    let mut pending: Vec<Change> = Vec::new();
-    for c in order.drain(..) {
-        let known = out.iter().any(|o| o.id == c.id);
-        if c.deleted_at.is_some() && !known {
-            pending.push(c);
-            continue;
-        }
-        let id = c.id.clone();
-        out.push(c);
-        let (ready, rest): (Vec<_>, Vec<_>) = pending.into_iter().partition(|p| p.id == id);
-        out.extend(ready);
-        pending = rest;
+fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut s = seed | 1;
+    for i in (1..items.len()).rev() {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        items.swap(i, (s % (i as u64 + 1)) as usize);
     }
-    out
+}
+
+fn fold(changes: &[Change]) -> Replica {
+    let mut r = Replica::new();
+    r.apply_all(changes, now());
+    r
 }
 
 proptest! {
     #[test]
     fn any_order_converges(changes in changes(), seed in any::<u64>()) {
-        let mut reference = Replica::new();
-        reference.apply_all(&deletes_after_creation(changes.clone()), now());
         let mut shuffled = changes.clone();
-        // A deterministic shuffle from the seed.
-        let mut s = seed | 1;
-        for i in (1..shuffled.len()).rev() {
-            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
-            shuffled.swap(i, (s % (i as u64 + 1)) as usize);
-        }
-        let mut other = Replica::new();
-        other.apply_all(&deletes_after_creation(shuffled), now());
-        prop_assert_eq!(state(&reference), state(&other));
+        shuffle(&mut shuffled, seed);
+        prop_assert_eq!(state(&fold(&changes)), state(&fold(&shuffled)));
     }
 
     #[test]
-    fn applying_twice_changes_nothing(changes in changes()) {
+    fn re_applying_a_random_suffix_changes_nothing(changes in changes(), cut in any::<prop::sample::Index>()) {
+        let reference = fold(&changes);
+        let mut again = reference.clone();
+        again.apply_all(&changes[cut.index(changes.len())..], now());
+        prop_assert_eq!(state(&again), state(&reference));
         // Each change applied twice in a row.
-        let mut once = Replica::new();
-        once.apply_all(&changes, now());
         let mut each_twice = Replica::new();
         for c in &changes {
             each_twice.apply(c, now());
             each_twice.apply(c, now());
         }
-        prop_assert_eq!(state(&once), state(&each_twice));
-        // A whole batch again (a retried pull), once every record exists.
-        let ordered = deletes_after_creation(changes);
-        let mut first = Replica::new();
-        first.apply_all(&ordered, now());
-        let mut again = first.clone();
-        again.apply_all(&ordered, now());
-        prop_assert_eq!(state(&first), state(&again));
+        prop_assert_eq!(state(&each_twice), state(&reference));
+    }
+
+    /// Incremental reads with overlaps: the log is read in windows that
+    /// start anywhere before the previous one ended (re-reading part of it),
+    /// some windows delivered out of order (late commits).
+    #[test]
+    fn random_overlaps_and_late_deliveries_give_the_full_fold(
+        changes in changes(),
+        steps in prop::collection::vec((1usize..8, 0usize..6, any::<bool>()), 1..20),
+    ) {
+        let reference = fold(&changes);
+        let mut incremental = Replica::new();
+        let mut end = 0usize;
+        for (advance, back, reverse) in steps {
+            let start = end.saturating_sub(back);
+            end = (end + advance).min(changes.len());
+            let mut window: Vec<Change> = changes[start..end].to_vec();
+            if reverse {
+                window.reverse();
+            }
+            incremental.apply_all(&window, now());
+        }
+        let start = end.saturating_sub(3);
+        incremental.apply_all(&changes[start..], now());
+        prop_assert_eq!(state(&incremental), state(&reference));
+        // Saved and loaded in the middle changes nothing either.
+        let loaded: Replica = serde_json::from_str(&serde_json::to_string(&incremental).unwrap()).unwrap();
+        prop_assert_eq!(state(&loaded), state(&reference));
     }
 
     #[test]
     fn page_splits_do_not_matter(changes in changes(), split in 1usize..10) {
-        let mut whole = Replica::new();
-        whole.apply_all(&changes, now());
+        let whole = fold(&changes);
         let mut paged = Replica::new();
         for page in changes.chunks(split) {
             paged.apply_all(page, now());

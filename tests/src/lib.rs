@@ -12,6 +12,8 @@
 //!   transport tests and demos;
 //! * [`EndlessServer`]: a server whose response body never ends, for
 //!   size-cap tests;
+//! * [`Races`]: the real server's races (rows with equal times, late
+//!   commits), switched on with [`MemoryServer::set_races`];
 //! * [`token_for`] and [`token_with_claims`]: JWTs for a user id (the
 //!   server decodes them and checks `exp`/`nbf`; it does not verify
 //!   signatures).
@@ -25,6 +27,7 @@ mod jwt;
 mod log;
 mod loopback;
 mod push_body;
+mod races;
 mod routing;
 mod server;
 mod stream;
@@ -34,6 +37,7 @@ pub use endless::{EndlessServer, ENDLESS_LIMIT};
 pub use in_process::InProcess;
 pub use jwt::{token_for, token_with_claims};
 pub use loopback::LoopbackServer;
+pub use races::Races;
 pub use server::{
     Fault, MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP,
 };

@@ -179,6 +179,14 @@ async fn stream(server: Arc<MemoryServer>, session: StreamSession) -> Response<B
 }
 
 impl LoopbackServer {
+    /// A fresh [`MemoryServer`] on the system clock, served on a free port:
+    /// the default for a server that faces real tokens (their `exp` and
+    /// `nbf` are checked against its clock). For a fixed clock:
+    /// `LoopbackServer::start(MemoryServer::new())`.
+    pub fn new() -> std::io::Result<LoopbackServer> {
+        LoopbackServer::start(MemoryServer::with_clock(mana_sync_core::SystemClock))
+    }
+
     /// Serves `server` (an `Arc<MemoryServer>` or a `MemoryServer`) on a free
     /// port of 127.0.0.1.
     pub fn start(server: impl Into<Arc<MemoryServer>>) -> std::io::Result<LoopbackServer> {

@@ -15,6 +15,7 @@ use crate::go_time::{parse_rfc3339, rfc3339_nano, rfc3339_seconds, to_micros};
 use crate::jwt::{user_at, user_of};
 use crate::log::{pg_jsonb, pg_text, space_of, stored_columns, RecordError, Row};
 use crate::push_body::{self, IncomingChange};
+use crate::races::{RaceState, Races};
 use crate::routing::{bad_request_line, clean_path, query_get, redirect, unescape};
 use crate::stream::{Notice, StreamSession};
 use crate::ManualClock;
@@ -75,6 +76,7 @@ struct State {
     stream_cut_after: Option<usize>,
     silent_streams: usize,
     faults: std::collections::VecDeque<Fault>,
+    races: RaceState,
 }
 
 /// A failure the server answers a request with instead of handling it
@@ -132,7 +134,8 @@ impl Fault {
 ///   its error texts, a field's stamp only from `at`, numbers in `data`
 ///   as `float64`), the exact 400 texts, each change stored with a strictly
 ///   increasing microsecond `created_at` and the refusals PostgreSQL would
-///   give (NUL characters, invalid UTF-8);
+///   give (NUL characters, invalid UTF-8); the real server's races (equal
+///   times, late commits) on demand ([`MemoryServer::set_races`]);
 /// * push answers with every other client's change of the app since
 ///   `since` (at most 5000, no `hasMore`); pull answers pages of 1000 with
 ///   the `hasMore`/cursor rules; the caller's own changes are left out;
@@ -417,6 +420,12 @@ impl MemoryServer {
         self.state().fail_push_after = Some(n);
     }
 
+    /// Switches the real server's races on or off ([`Races`]): rows stored
+    /// with equal times, rows that commit late. Off by default.
+    pub fn set_races(&self, races: Races) {
+        self.state().races.set(races);
+    }
+
     /// Sets what the vault holds for `user`.
     pub fn set_vault(&self, user: &str, vault: Vault) {
         self.state().vaults.insert(user.to_owned(), vault);
@@ -486,6 +495,7 @@ impl MemoryServer {
         let set = push_body::parse(body.as_bytes(), usize::MAX)
             .unwrap_or_else(|e| panic!("seed: invalid JSON: {e}"));
         let mut s = self.state();
+        s.races.begin_push();
         for (i, change) in set.changes.iter().enumerate() {
             if let Err(why) = validate(i, change) {
                 panic!("seed: {why}");
@@ -709,10 +719,7 @@ impl MemoryServer {
         text(c.origin.as_bytes())?;
 
         let now = to_micros(self.clock.now());
-        let created_at = match s.last_created {
-            Some(last) if last >= now => last.checked_add(Duration::from_micros(1)).unwrap_or(last),
-            _ => now,
-        };
+        let created_at = s.races.created_at(s.last_created, now);
         s.last_created = Some(created_at);
         s.next_event += 1;
         let row = Row {
@@ -734,6 +741,7 @@ impl MemoryServer {
             origin: Some(c.origin.clone()).filter(|o| !o.is_empty()),
             created_at,
         };
+        s.races.stored(&row.event_id, created_at);
         s.logs.entry(user.to_owned()).or_default().push(row);
         if honour_failure {
             if let Some(n) = s.fail_push_after.as_mut() {
@@ -768,6 +776,7 @@ impl MemoryServer {
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| set.client_id.as_bytes().to_vec());
         let mut s = self.state();
+        s.races.begin_push();
         for change in &set.changes {
             match self.record(&mut s, &user, app, &client, change, schema, true) {
                 Ok(()) => {}
@@ -795,19 +804,21 @@ impl MemoryServer {
             tables,
         });
         self.pushed.send_modify(|n| *n += 1);
+        let now = self.now_locked(&s);
         let server_changes: Vec<Value> = s
             .logs
             .get(&user)
             .into_iter()
             .flatten()
             .filter(|r| r.app_id == app && r.client_id != client && r.created_at > since)
+            .filter(|r| s.races.visible(&r.event_id, now))
             .take(PUSH_RESPONSE_CAP)
             .map(Row::to_json)
             .collect();
         json_response(
             StatusCode::OK,
             &json!({"serverChanges": server_changes, "conflicts": [],
-                    "syncedUntil": rfc3339_nano(self.now_locked(&s))}),
+                    "syncedUntil": rfc3339_nano(now)}),
         )
     }
 
@@ -835,6 +846,7 @@ impl MemoryServer {
             .unwrap_or(Timestamp::UNIX_EPOCH);
         let (app, collection, client) = (go_utf8(app), go_utf8(&collection), go_utf8(&client));
         let s = self.state();
+        let now = self.now_locked(&s);
         let rows: Vec<&Row> = s
             .logs
             .get(&user)
@@ -846,13 +858,14 @@ impl MemoryServer {
                     && r.client_id != client
                     && r.created_at > since
             })
+            .filter(|r| s.races.visible(&r.event_id, now))
             .take(PULL_PAGE + 1)
             .collect();
         let has_more = rows.len() > PULL_PAGE;
         let page = &rows[..rows.len().min(PULL_PAGE)];
         let synced_until = match page.last() {
             Some(last) if has_more => rfc3339_nano(last.created_at),
-            _ => rfc3339_nano(self.now_locked(&s)),
+            _ => rfc3339_nano(now),
         };
         let mut body = json!({
             "serverChanges": page.iter().map(|r| r.to_json()).collect::<Vec<_>>(),

@@ -139,21 +139,22 @@ impl<T: BlockingTransport> BlockingClient<T> {
     }
 
     /// Applies to `replica` what is new in `collection` since its cursor
-    /// (everything, the first time), this client's own changes included, and
-    /// moves the cursor.
+    /// (everything, the first time), this client's own changes and rows
+    /// pushed without a client id included, and moves the cursor.
+    ///
+    /// The read starts the replica's overlap ([`Replica::overlap`], 5 s by
+    /// default) before its cursor, so that a change the server committed
+    /// late is not lost; the changes re-read are recognised by `eventId`
+    /// and not applied twice ([`FoldReport::repeated`] counts them).
     pub fn pull_into(
         &self,
         app_id: &str,
         collection: &str,
         replica: &mut Replica,
     ) -> Result<FoldReport, Error> {
-        let since = replica.cursor(collection).cloned().unwrap_or(Cursor::EPOCH);
-        let op = PullAll::new(&self.settings.config, app_id, collection, &since)?
-            .including_own_changes();
+        let op = PullAll::for_replica(&self.settings.config, app_id, collection, replica)?;
         let pulled = self.run(op)?;
-        let report = replica.apply_all(&pulled.changes, self.settings.now());
-        replica.set_cursor(collection, pulled.cursor);
-        Ok(report)
+        Ok(pulled.apply_to(replica, collection, self.settings.now()))
     }
 
     /// The records of `collection`, folded from all its changes; soft-deleted

@@ -1,11 +1,14 @@
 //! [`Replica`]: records per table, cursors per collection, and the fold.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{FieldState, Record};
+use super::order::cmp_writes;
+use super::{FieldState, Record, Seen};
 use crate::{Change, Cursor, Op, Origin, Stamp, Timestamp};
 
 /// A field whose local value, written by the user, was overwritten by a
@@ -35,7 +38,9 @@ pub enum Applied {
     /// The change was applied (fields it lost on stamps were left alone);
     /// with the conflicts it caused.
     Applied(Vec<FoldConflict>),
-    /// A delete of a record not known here: nothing to do (as the browser).
+    /// Nothing visible changed: a delete of a record not known here (a soft
+    /// delete is kept, to apply when the record arrives), or any change of a
+    /// hard-deleted record.
     Ignored,
     /// Malformed: dropped and counted.
     Dropped(String),
@@ -46,17 +51,63 @@ pub enum Applied {
 pub struct FoldReport {
     /// Changes applied.
     pub applied: usize,
-    /// Deletes of unknown records.
+    /// Changes with no visible effect (see [`Applied::Ignored`]).
     pub ignored: usize,
+    /// Changes re-read (an overlap, a page re-asked inside a tie) and
+    /// skipped, since they had been delivered before.
+    pub repeated: usize,
     /// Malformed changes dropped, with why (index in the batch, reason).
     pub dropped: Vec<(usize, String)>,
     /// Conflicts caused.
     pub conflicts: Vec<FoldConflict>,
 }
 
-/// Records per table, with each field's stamp, and a cursor per collection:
-/// the local state of a synced app. Serialises with serde, so it can be
-/// persisted and resumed with incremental pulls.
+/// A record's state while it is not a live record here: a delete of a record
+/// not known yet (kept, to apply when the record arrives), or a hard delete
+/// (final).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Tombstone {
+    /// Hard-deleted: every later change of the record is absorbed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    hard: bool,
+    /// Soft deletes (`deletedAt` writes) received before the record.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    fields: BTreeMap<String, FieldState>,
+}
+
+/// The overlap an incremental read of a [`Replica`] starts with by default:
+/// 5 seconds before the collection's cursor.
+///
+/// Why: the real server stamps a change with its transaction's start and
+/// answers a read with its clock, so a change whose transaction began before
+/// a read and committed after it lies before the cursor that read returned
+/// (a late commit). The gap is a transaction's duration plus the skew between
+/// the server's clock and its database's. Measured with the in-memory
+/// server's late-commit switch (three concurrent writers, 6,000 changes,
+/// every 5th committing `L` after its `created_at`; the testkit's
+/// `race_measure_overlap_against_late_commit_lag`): every overlap of at
+/// least `L` delivered all 6,000 changes to every reader, every shorter one
+/// lost some (L = 1 s: 2,000 ms lost none, 500 ms lost 23–37, none lost
+/// 50–73 per reader). A single-row transaction takes milliseconds; 5 s
+/// covers slow commits under load and a few seconds of clock skew, at the
+/// cost of re-reading 5 s of changes, which are recognised by `eventId`
+/// ([`Seen`]) and not delivered twice.
+pub const DEFAULT_OVERLAP: Duration = Duration::from_secs(5);
+
+fn default_overlap_ms() -> u64 {
+    5_000
+}
+
+/// Records per table, with each field's stamp, and, per collection, where
+/// the next incremental read starts and which changes it may re-read: the
+/// local state of a synced app. Serialises with serde, so it can be
+/// persisted and resumed with incremental pulls (snapshots written before
+/// the overlap memory existed still load).
+///
+/// The fold is idempotent and order-independent: the records depend only on
+/// the set of changes applied, whatever their order, repeats and page
+/// splits (see the module docs for the rules and where they depart from the
+/// browser).
 ///
 /// ```
 /// use mana_sync_core::fold::Replica;
@@ -71,167 +122,272 @@ pub struct FoldReport {
 /// replica.apply(&Change::update("tasks", "t-1").with_field("title", "stale", t("2026-04-23T10:00:00Z")), t("2026-04-23T12:00:00Z"));
 /// assert_eq!(replica.record("tasks", "t-1").unwrap().get("title"), Some(&json!("Oat milk")));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Replica {
     tables: BTreeMap<String, BTreeMap<String, Record>>,
     #[serde(default)]
     cursors: BTreeMap<String, Cursor>,
     #[serde(default)]
     dropped: u64,
+    /// Per table, per id: deletes of records not known yet, hard deletes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    tombstones: BTreeMap<String, BTreeMap<String, Tombstone>>,
+    /// Per collection, the changes the next read may bring again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    seen: BTreeMap<String, Seen>,
+    /// The overlap of incremental reads, in milliseconds.
+    #[serde(default = "default_overlap_ms")]
+    overlap_ms: u64,
+}
+
+impl Default for Replica {
+    fn default() -> Replica {
+        Replica {
+            tables: BTreeMap::new(),
+            cursors: BTreeMap::new(),
+            dropped: 0,
+            tombstones: BTreeMap::new(),
+            seen: BTreeMap::new(),
+            overlap_ms: default_overlap_ms(),
+        }
+    }
 }
 
 /// The stamp of an inserted record's fields: `updatedAt`, else `createdAt`,
-/// else `now`.
-fn insert_stamp(data: &Map<String, Value>, now: Timestamp) -> Stamp {
+/// else the empty stamp (older than every real one).
+fn insert_stamp(data: &Map<String, Value>) -> Stamp {
     ["updatedAt", "createdAt"]
         .iter()
         .filter_map(|k| data.get(*k).and_then(Value::as_str))
         .map(Stamp::from_wire)
         .find(|s| matches!(s, Stamp::At(_)))
-        .unwrap_or(Stamp::At(now))
+        .unwrap_or(Stamp::Empty)
 }
 
-/// Merges one incoming field into a record: last write wins, ties to the
-/// incoming value.
+/// Merges one incoming field into a record's fields: the greater write
+/// wins (later stamp; on equal stamps the greater value). Reports a
+/// conflict when a user's different, non-null value loses to a strictly
+/// later stamp.
 fn merge(
     table: &str,
-    record: &mut Record,
+    id: &str,
+    fields: &mut BTreeMap<String, FieldState>,
     field: &str,
     incoming: FieldState,
     conflicts: &mut Vec<FoldConflict>,
 ) {
-    if let Some(local) = record.fields.get(field) {
-        match incoming.at.partial_cmp(&local.at) {
-            Some(std::cmp::Ordering::Less) | None => return,
-            Some(std::cmp::Ordering::Greater)
-                if local.origin == Some(Origin::User)
-                    && !local.value.is_null()
-                    && local.value != incoming.value =>
-            {
-                conflicts.push(FoldConflict {
-                    table: table.to_owned(),
-                    id: record.id.clone(),
-                    field: field.to_owned(),
-                    local_value: local.value.clone(),
-                    local_at: local.at.clone(),
-                    incoming_value: incoming.value.clone(),
-                    incoming_at: incoming.at.clone(),
-                });
-            }
-            _ => {}
+    if let Some(local) = fields.get(field) {
+        if cmp_writes(&incoming, local) != Some(Ordering::Greater) {
+            return;
+        }
+        if incoming.at.partial_cmp(&local.at) == Some(Ordering::Greater)
+            && local.origin == Some(Origin::User)
+            && !local.value.is_null()
+            && local.value != incoming.value
+        {
+            conflicts.push(FoldConflict {
+                table: table.to_owned(),
+                id: id.to_owned(),
+                field: field.to_owned(),
+                local_value: local.value.clone(),
+                local_at: local.at.clone(),
+                incoming_value: incoming.value.clone(),
+                incoming_at: incoming.at.clone(),
+            });
         }
     }
-    record.fields.insert(field.to_owned(), incoming);
+    fields.insert(field.to_owned(), incoming);
+}
+
+/// What a change writes, once checked.
+enum Effect {
+    /// Fields to merge into the record, creating it if unknown.
+    Write(Vec<(String, FieldState)>),
+    /// A soft delete: `deletedAt` to merge.
+    SoftDelete(FieldState),
+    /// A hard delete.
+    HardDelete,
+}
+
+/// Checks a change and says what it writes, or why it is malformed.
+fn effect(change: &Change) -> Result<Effect, String> {
+    if change.table.is_empty() || change.id.is_empty() {
+        return Err("missing table or id".into());
+    }
+    let origin = change.origin.clone();
+    // Any change carrying a top-level deletedAt is a delete.
+    if let Some(at) = &change.deleted_at {
+        if let Stamp::Unreadable(s) = at {
+            return Err(format!("unreadable deletedAt {s:?}"));
+        }
+        let value = match at {
+            Stamp::Empty => Value::Null,
+            at => Value::String(at.to_string()),
+        };
+        return Ok(Effect::SoftDelete(FieldState {
+            value,
+            at: at.clone(),
+            origin,
+        }));
+    }
+    match &change.op {
+        Op::Insert => {
+            let Some(data) = &change.data else {
+                return Err("an insert without data".into());
+            };
+            let at = insert_stamp(data);
+            Ok(Effect::Write(
+                data.iter()
+                    .map(|(name, value)| {
+                        let state = FieldState {
+                            value: value.clone(),
+                            at: at.clone(),
+                            origin: origin.clone(),
+                        };
+                        (name.clone(), state)
+                    })
+                    .collect(),
+            ))
+        }
+        Op::Update => {
+            let Some(fields) = &change.fields else {
+                return Err("an update without fields".into());
+            };
+            if let Some((name, _)) = fields
+                .iter()
+                .find(|(_, f)| matches!(f.at, Stamp::Unreadable(_)))
+            {
+                return Err(format!("field {name:?} has an unreadable stamp"));
+            }
+            Ok(Effect::Write(
+                fields
+                    .iter()
+                    .map(|(name, f)| {
+                        let state = FieldState {
+                            value: f.value.clone(),
+                            at: f.at.clone(),
+                            origin: origin.clone(),
+                        };
+                        (name.clone(), state)
+                    })
+                    .collect(),
+            ))
+        }
+        Op::Delete => Ok(Effect::HardDelete),
+        Op::Other(op) => Err(format!("unknown op {op:?}")),
+    }
 }
 
 impl Replica {
-    /// An empty replica.
+    /// An empty replica, reading with the [`DEFAULT_OVERLAP`].
     pub fn new() -> Replica {
         Replica::default()
     }
 
-    /// Applies one change. `now` stamps an insert whose record has neither
-    /// `updatedAt` nor `createdAt`.
+    /// Applies one change. `now` is not used any more (an insert without
+    /// `updatedAt` or `createdAt` is stamped with the empty stamp, not the
+    /// time of folding, so that the result does not depend on when it was
+    /// folded); it stays for compatibility.
     pub fn apply(&mut self, change: &Change, now: Timestamp) -> Applied {
-        let result = self.apply_inner(change, now);
+        let _ = now;
+        let result = match effect(change) {
+            Ok(effect) => self.apply_effect(&change.table, &change.id, effect),
+            Err(why) => Applied::Dropped(why),
+        };
         if matches!(result, Applied::Dropped(_)) {
-            self.dropped += 1;
+            self.dropped = self.dropped.saturating_add(1);
         }
         result
     }
 
-    fn apply_inner(&mut self, change: &Change, now: Timestamp) -> Applied {
-        if change.table.is_empty() || change.id.is_empty() {
-            return Applied::Dropped("missing table or id".into());
+    fn apply_effect(&mut self, table: &str, id: &str, effect: Effect) -> Applied {
+        let tombstone = self.tombstones.get_mut(table).and_then(|t| t.get_mut(id));
+        if tombstone.as_ref().is_some_and(|t| t.hard) {
+            return Applied::Ignored;
         }
-        let (table, id, origin) = (
-            change.table.as_str(),
-            change.id.as_str(),
-            change.origin.clone(),
-        );
         let mut conflicts = Vec::new();
-        // Any change carrying a top-level deletedAt is a delete.
-        let op = if change.deleted_at.is_some() {
-            &Op::Delete
-        } else {
-            &change.op
-        };
-        match op {
-            Op::Insert => {
-                let Some(data) = &change.data else {
-                    return Applied::Dropped("an insert without data".into());
-                };
-                let at = insert_stamp(data, now);
-                let record = self.record_entry(table, id);
-                for (name, value) in data {
-                    let incoming = FieldState {
-                        value: value.clone(),
-                        at: at.clone(),
-                        origin: origin.clone(),
-                    };
-                    merge(table, record, name, incoming, &mut conflicts);
+        match effect {
+            Effect::Write(fields) => {
+                let pending = self.take_pending(table, id);
+                let record = self
+                    .tables
+                    .entry(table.to_owned())
+                    .or_default()
+                    .entry(id.to_owned())
+                    .or_insert_with(|| Record {
+                        id: id.to_owned(),
+                        fields: BTreeMap::new(),
+                    });
+                for (name, state) in pending {
+                    merge(table, id, &mut record.fields, &name, state, &mut Vec::new());
+                }
+                for (name, state) in fields {
+                    merge(table, id, &mut record.fields, &name, state, &mut conflicts);
                 }
             }
-            Op::Update => {
-                let Some(fields) = &change.fields else {
-                    return Applied::Dropped("an update without fields".into());
-                };
-                if let Some((name, _)) = fields
-                    .iter()
-                    .find(|(_, f)| matches!(f.at, Stamp::Unreadable(_)))
-                {
-                    return Applied::Dropped(format!("field {name:?} has an unreadable stamp"));
-                }
-                let record = self.record_entry(table, id);
-                for (name, f) in fields {
-                    let incoming = FieldState {
-                        value: f.value.clone(),
-                        at: f.at.clone(),
-                        origin: origin.clone(),
-                    };
-                    merge(table, record, name, incoming, &mut conflicts);
-                }
-            }
-            Op::Delete => {
-                let known = self.tables.get_mut(table).and_then(|t| t.get_mut(id));
-                match (&change.deleted_at, known) {
-                    (_, None) => return Applied::Ignored,
-                    (Some(Stamp::Unreadable(s)), _) => {
-                        return Applied::Dropped(format!("unreadable deletedAt {s:?}"))
-                    }
-                    (Some(at), Some(record)) => {
-                        let value = match at {
-                            Stamp::Empty => Value::Null,
-                            at => Value::String(at.to_string()),
-                        };
-                        let incoming = FieldState {
-                            value,
-                            at: at.clone(),
-                            origin,
-                        };
-                        merge(table, record, Record::DELETED_AT, incoming, &mut conflicts);
-                    }
-                    (None, Some(_)) => {
-                        if let Some(t) = self.tables.get_mut(table) {
-                            t.remove(id);
-                        }
+            Effect::SoftDelete(state) => {
+                match self.tables.get_mut(table).and_then(|t| t.get_mut(id)) {
+                    Some(record) => merge(
+                        table,
+                        id,
+                        &mut record.fields,
+                        Record::DELETED_AT,
+                        state,
+                        &mut conflicts,
+                    ),
+                    None => {
+                        let tombstone = self
+                            .tombstones
+                            .entry(table.to_owned())
+                            .or_default()
+                            .entry(id.to_owned())
+                            .or_default();
+                        merge(
+                            table,
+                            id,
+                            &mut tombstone.fields,
+                            Record::DELETED_AT,
+                            state,
+                            &mut Vec::new(),
+                        );
+                        return Applied::Ignored;
                     }
                 }
             }
-            Op::Other(op) => return Applied::Dropped(format!("unknown op {op:?}")),
+            Effect::HardDelete => {
+                let known = self
+                    .tables
+                    .get_mut(table)
+                    .and_then(|t| t.remove(id))
+                    .is_some();
+                if self.tables.get(table).is_some_and(BTreeMap::is_empty) {
+                    self.tables.remove(table);
+                }
+                self.tombstones.entry(table.to_owned()).or_default().insert(
+                    id.to_owned(),
+                    Tombstone {
+                        hard: true,
+                        fields: BTreeMap::new(),
+                    },
+                );
+                if !known {
+                    return Applied::Ignored;
+                }
+            }
         }
         Applied::Applied(conflicts)
     }
 
-    fn record_entry(&mut self, table: &str, id: &str) -> &mut Record {
-        self.tables
-            .entry(table.to_owned())
-            .or_default()
-            .entry(id.to_owned())
-            .or_insert_with(|| Record {
-                id: id.to_owned(),
-                fields: BTreeMap::new(),
-            })
+    /// The soft deletes kept for a record not known until now.
+    fn take_pending(&mut self, table: &str, id: &str) -> BTreeMap<String, FieldState> {
+        let Some(t) = self.tombstones.get_mut(table) else {
+            return BTreeMap::new();
+        };
+        let pending = t.remove(id).map(|t| t.fields).unwrap_or_default();
+        if t.is_empty() {
+            self.tombstones.remove(table);
+        }
+        pending
     }
 
     /// Applies changes in order.
@@ -284,8 +440,65 @@ impl Replica {
         self.cursors.get(collection)
     }
 
-    /// Sets where the next incremental pull of `collection` starts.
+    /// Sets where the next incremental pull of `collection` starts (before
+    /// the overlap).
     pub fn set_cursor(&mut self, collection: &str, cursor: Cursor) {
+        self.cursors.insert(collection.to_owned(), cursor);
+    }
+
+    /// How far before its cursor an incremental read of a collection starts
+    /// ([`DEFAULT_OVERLAP`] unless set).
+    pub fn overlap(&self) -> Duration {
+        Duration::from_millis(self.overlap_ms)
+    }
+
+    /// Sets the overlap of incremental reads; [`Duration::ZERO`] switches it
+    /// off (what the browser does: a change that commits late is then
+    /// never read). Kept to the millisecond, and saved with the replica.
+    pub fn set_overlap(&mut self, overlap: Duration) {
+        self.overlap_ms = u64::try_from(overlap.as_millis()).unwrap_or(u64::MAX);
+    }
+
+    /// [`Replica::set_overlap`], as a builder.
+    pub fn with_overlap(mut self, overlap: Duration) -> Replica {
+        self.set_overlap(overlap);
+        self
+    }
+
+    /// Where the next incremental read of `collection` starts: its cursor
+    /// held back by the overlap (the epoch the first time).
+    pub fn read_from(&self, collection: &str) -> Cursor {
+        self.cursor(collection)
+            .map_or(Cursor::EPOCH, |c| c.held_back(self.overlap()))
+    }
+
+    /// The changes of `collection` that the next read may bring again.
+    pub fn seen(&self, collection: &str) -> Option<&Seen> {
+        self.seen.get(collection)
+    }
+
+    /// The memory of `collection`'s delivered changes, to change: e.g. for
+    /// a reader of the change stream, whose changes carry no `eventId` and
+    /// are recognised by content ([`Seen::first_time`]). Pruned by
+    /// [`Replica::set_read`].
+    pub fn seen_mut(&mut self, collection: &str) -> &mut Seen {
+        self.seen.entry(collection.to_owned()).or_default()
+    }
+
+    /// Records a read of `collection`: the cursor it ended at and the
+    /// changes it delivered (added to those remembered). Forgets what the
+    /// next read, from the new cursor held back by the overlap, cannot bring
+    /// back, keeping one more overlap's worth for clock skew between the
+    /// server and its database.
+    pub fn set_read(&mut self, collection: &str, cursor: Cursor, delivered: Seen) {
+        let overlap = self.overlap();
+        let keep_from = cursor.held_back(overlap).held_back(overlap).timestamp();
+        let seen = self.seen.entry(collection.to_owned()).or_default();
+        seen.merge(delivered);
+        seen.forget_before(keep_from);
+        if seen.is_empty() {
+            self.seen.remove(collection);
+        }
         self.cursors.insert(collection.to_owned(), cursor);
     }
 }

@@ -11,7 +11,7 @@ mod vault_key;
 
 pub use health::Health;
 pub use pull::Pull;
-pub use pull_all::{PullAll, PullAllOutcome};
+pub use pull_all::{PullAll, PullAllOutcome, DEFAULT_MAX_PAGES};
 pub use push::{Push, PushOutcome};
 pub use stream::{ChangeBatch, Stream, StreamEvent, StreamStep, DEFAULT_OVERLAP};
 pub use vault_key::VaultKey;

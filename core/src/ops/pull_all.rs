@@ -1,29 +1,60 @@
-//! [`PullAll`]: every page of a collection, following `hasMore`.
+//! [`PullAll`]: every page of a collection, following `hasMore`, losing
+//! nothing at page boundaries and delivering nothing twice.
 
 use std::time::Duration;
 
-use http::Response;
+use http::{HeaderValue, Response};
 
 use super::pull::pull_request;
+use crate::fold::{FoldReport, Replica, Seen};
 use crate::response::{decode, received};
 use crate::{
     Change, Config, Conflict, Cursor, Error, Operation, SkippedChange, Step, SyncResponse,
     Timestamp, TransportError,
 };
 
+/// How many pages a [`PullAll`] follows at most by default (10 million
+/// changes at 1000 a page).
+pub const DEFAULT_MAX_PAGES: usize = 10_000;
+
 /// What [`PullAll`] returns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PullAllOutcome {
-    /// Every change after the starting cursor, in the server's order.
+    /// Every change after the starting cursor, in the server's order, each
+    /// once: changes re-read (see [`PullAll`]) are left out.
     pub changes: Vec<Change>,
     /// Conflicts the server reported (always none today).
     pub conflicts: Vec<Conflict>,
-    /// Where to resume: the last page's `syncedUntil`, verbatim.
+    /// The last page's `syncedUntil`, verbatim.
     pub cursor: Cursor,
+    /// Where an incremental read should resume, before its overlap: the
+    /// `cursor`, held back by the time the pull took after its first
+    /// request when it took several pages (a change that committed late
+    /// behind one of its page boundaries lies after this point).
+    pub resume: Cursor,
+    /// Changes the server sent again and that were skipped as delivered
+    /// before (by this pull or, with [`PullAll::skipping`], earlier).
+    pub repeated: usize,
+    /// Every change delivered, with the bound of its page: pass it to the
+    /// next read ([`PullAll::skipping`]) to recognise what it re-reads.
+    pub seen: Seen,
     /// How many requests it took.
     pub pages: usize,
     /// Changes dropped as malformed, each with its index in its page.
     pub skipped: Vec<SkippedChange>,
+}
+
+impl PullAllOutcome {
+    /// Folds the changes into `replica` and records the read of
+    /// `collection` there ([`Replica::set_read`]): its resume point and the
+    /// changes the next read may bring again. `now` is passed to
+    /// [`Replica::apply_all`].
+    pub fn apply_to(self, replica: &mut Replica, collection: &str, now: Timestamp) -> FoldReport {
+        let mut report = replica.apply_all(&self.changes, now);
+        report.repeated = self.repeated;
+        replica.set_read(collection, self.resume, self.seen);
+        report
+    }
 }
 
 enum State {
@@ -34,23 +65,56 @@ enum State {
 }
 
 /// Pulls a whole collection after a cursor: requests a page, and while the
-/// server says `hasMore`, requests the next one from the page's
-/// `syncedUntil`. Returns the changes in order and the final cursor, kept at
-/// the precision the server sent.
+/// server says `hasMore`, requests the next one. Returns the changes in
+/// order and the final cursor, kept at the precision the server sent.
+///
+/// Lossless paging: the server asks for rows strictly after a page's last
+/// `created_at`, and concurrent pushes can store several rows in the same
+/// microsecond, so a page that ends inside such a tie would lose the rest
+/// of it. After a page with `hasMore`, the next request starts one
+/// microsecond before its cursor, and the rows the previous page already
+/// delivered are recognised by `eventId` and dropped. A tie that fills a
+/// whole page (1000 changes in one microsecond) cannot be paged through
+/// with this server: that is an [`Error::Protocol`], never a loop. So is a
+/// server that says `hasMore` for more than [`PullAll::max_pages`] pages.
 ///
 /// With [`PullAll::overlap`], the first request starts a little before the
 /// cursor, to pick up changes that committed after an earlier pull's final
-/// `syncedUntil` (the fold is idempotent, so re-reading them is harmless).
+/// `syncedUntil`; give it what the earlier pull delivered
+/// ([`PullAll::skipping`], or use [`PullAll::for_replica`]) so that the
+/// re-read changes are recognised instead of delivered again.
+///
+/// ```
+/// use mana_sync_core::fold::Replica;
+/// use mana_sync_core::ops::PullAll;
+/// use mana_sync_core::{Config, Operation, Step, Timestamp};
+///
+/// let config = Config::new("http://localhost:3050", "token", "my-app")?;
+/// let replica = Replica::new();
+/// let mut op = PullAll::for_replica(&config, "todo", "tasks", &replica)?;
+/// let Step::Send(request) = op.step(Timestamp::UNIX_EPOCH) else { unreachable!() };
+/// // Reads with a client id of its own, so that rows pushed without one
+/// // (and this client's own) are included.
+/// assert_eq!(request.headers()["x-client-id"], config.reader_client_id());
+/// # Ok::<(), mana_sync_core::Error>(())
+/// ```
 pub struct PullAll {
     config: Config,
     app_id: String,
     collection: String,
     since: Cursor,
+    /// The previous page's cursor, when it said `hasMore`.
+    boundary: Option<Cursor>,
+    seen: Seen,
     changes: Vec<Change>,
     conflicts: Vec<Conflict>,
     skipped: Vec<SkippedChange>,
+    repeated: usize,
     pages: usize,
+    max_pages: usize,
     include_own: bool,
+    /// When the first request was sent (the caller's clock).
+    started: Option<Timestamp>,
     state: State,
 }
 
@@ -69,17 +133,41 @@ impl PullAll {
             app_id: app_id.to_owned(),
             collection: collection.to_owned(),
             since: since.clone(),
+            boundary: None,
+            seen: Seen::new(),
             changes: Vec::new(),
             conflicts: Vec::new(),
             skipped: Vec::new(),
+            repeated: 0,
             pages: 0,
+            max_pages: DEFAULT_MAX_PAGES,
             include_own: false,
+            started: None,
             state: State::Next,
         })
     }
 
+    /// The incremental read of `collection` into `replica`: from its cursor
+    /// held back by its overlap ([`Replica::read_from`]), skipping what it
+    /// delivered before, this client's own changes included. Finish with
+    /// [`PullAllOutcome::apply_to`].
+    pub fn for_replica(
+        config: &Config,
+        app_id: &str,
+        collection: &str,
+        replica: &Replica,
+    ) -> Result<PullAll, Error> {
+        let op = PullAll::new(config, app_id, collection, &replica.read_from(collection))?
+            .including_own_changes();
+        Ok(match replica.seen(collection) {
+            Some(seen) => op.skipping(seen.clone()),
+            None => op,
+        })
+    }
+
     /// Starts `overlap` before the cursor (off, i.e. zero, by default: what the
-    /// browser does).
+    /// browser does). Changes re-read are delivered again unless given to
+    /// [`PullAll::skipping`].
     pub fn overlap(mut self, overlap: Duration) -> PullAll {
         if self.pages == 0 {
             self.since = self.since.held_back(overlap);
@@ -87,9 +175,27 @@ impl PullAll {
         self
     }
 
-    /// Reads this client's own changes too, by sending no `X-Client-Id`
-    /// (the server leaves out the changes of the id it is sent). What a
-    /// reader needs that folds a whole collection, its own writes included.
+    /// Skips the changes in `seen` (delivered by an earlier read), counting
+    /// them in [`PullAllOutcome::repeated`].
+    pub fn skipping(mut self, seen: Seen) -> PullAll {
+        self.seen.merge(seen);
+        self
+    }
+
+    /// Gives up with an error after `pages` pages that all said `hasMore`
+    /// ([`DEFAULT_MAX_PAGES`] by default): a bound on time and memory
+    /// against a server that never stops.
+    pub fn max_pages(mut self, pages: usize) -> PullAll {
+        self.max_pages = pages.max(1);
+        self
+    }
+
+    /// Reads this client's own changes too. The server leaves out the
+    /// changes of the `X-Client-Id` it is sent, and without one it leaves
+    /// out every row pushed without a client id; so this reads with
+    /// [`Config::reader_client_id`], an id derived from this client's that
+    /// never writes. What a reader needs that folds a whole collection, its
+    /// own writes included.
     pub fn including_own_changes(mut self) -> PullAll {
         self.include_own = true;
         self
@@ -100,29 +206,75 @@ impl PullAll {
         &self.since
     }
 
-    fn on_page(&mut self, page: SyncResponse) -> State {
-        self.pages += 1;
-        let progressed = page.synced_until > self.since
-            && !(page.server_changes.is_empty() && page.skipped.is_empty());
-        self.changes.extend(page.server_changes);
-        self.conflicts.extend(page.conflicts);
+    fn protocol(reason: String) -> State {
+        State::Done(Err(Error::Protocol { reason }))
+    }
+
+    fn on_page(&mut self, page: SyncResponse, now: Timestamp) -> State {
+        self.pages = self.pages.saturating_add(1);
+        let bound = page.synced_until.timestamp();
+        // A page of skipped (malformed) changes still moves on.
+        let empty = page.server_changes.is_empty() && page.skipped.is_empty();
         self.skipped.extend(page.skipped);
-        if page.has_more && !progressed {
-            return State::Done(Err(Error::Protocol {
-                reason: format!(
+        for change in page.server_changes {
+            if self.seen.first_time(&change, bound) {
+                self.changes.push(change);
+            } else {
+                self.repeated = self.repeated.saturating_add(1);
+            }
+        }
+        self.conflicts.extend(page.conflicts);
+        if page.has_more {
+            if let Some(boundary) = &self.boundary {
+                if page.synced_until <= *boundary {
+                    return PullAll::protocol(format!(
+                        "a whole page of changes shares the instant {boundary}, and the server \
+                         pages by instant: the rest of that tie cannot be read ({} pages, {} \
+                         changes read)",
+                        self.pages,
+                        self.changes.len()
+                    ));
+                }
+            }
+            if page.synced_until <= self.since || empty {
+                return PullAll::protocol(format!(
                     "page {} said hasMore but the cursor did not move past {}",
                     self.pages, self.since
-                ),
-            }));
-        }
-        self.since = page.synced_until;
-        if page.has_more {
+                ));
+            }
+            if self.pages >= self.max_pages {
+                return PullAll::protocol(format!(
+                    "the server still said hasMore after {} pages ({} changes); stopped at the \
+                     page limit (PullAll::max_pages)",
+                    self.pages,
+                    self.changes.len()
+                ));
+            }
+            // Ask again from just before the page's last instant: the rest
+            // of a tie there comes back, and what this page delivered is
+            // recognised by eventId.
+            let before = bound
+                .checked_sub(Duration::from_micros(1))
+                .filter(|t| *t > Timestamp::UNIX_EPOCH)
+                .map_or(Cursor::EPOCH, Cursor::from);
+            self.boundary = Some(page.synced_until);
+            self.since = before;
             return State::Next;
         }
+        let cursor = page.synced_until;
+        let resume = match self.started {
+            Some(started) if self.pages > 1 => {
+                cursor.held_back(now.saturating_duration_since(started))
+            }
+            _ => cursor.clone(),
+        };
         State::Done(Ok(PullAllOutcome {
             changes: std::mem::take(&mut self.changes),
             conflicts: std::mem::take(&mut self.conflicts),
-            cursor: self.since.clone(),
+            cursor,
+            resume,
+            repeated: self.repeated,
+            seen: std::mem::take(&mut self.seen),
             pages: self.pages,
             skipped: std::mem::take(&mut self.skipped),
         }))
@@ -132,14 +284,24 @@ impl PullAll {
 impl Operation for PullAll {
     type Output = PullAllOutcome;
 
-    fn step(&mut self, _now: Timestamp) -> Step<PullAllOutcome> {
+    fn step(&mut self, now: Timestamp) -> Step<PullAllOutcome> {
         match std::mem::replace(&mut self.state, State::Finished) {
             State::Next => {
                 match pull_request(&self.config, &self.app_id, &self.collection, &self.since) {
                     Ok(mut request) => {
                         if self.include_own {
-                            request.headers_mut().remove("x-client-id");
+                            match HeaderValue::from_str(&self.config.reader_client_id()) {
+                                Ok(v) => {
+                                    request.headers_mut().insert("x-client-id", v);
+                                }
+                                Err(_) => {
+                                    return Step::Done(Err(Error::InvalidConfig {
+                                        reason: "the reader client id is not a header value".into(),
+                                    }))
+                                }
+                            }
                         }
+                        self.started.get_or_insert(now);
                         self.state = State::Awaiting;
                         Step::Send(request)
                     }
@@ -159,14 +321,10 @@ impl Operation for PullAll {
         }
     }
 
-    fn on_response(
-        &mut self,
-        _now: Timestamp,
-        response: Result<Response<Vec<u8>>, TransportError>,
-    ) {
+    fn on_response(&mut self, now: Timestamp, response: Result<Response<Vec<u8>>, TransportError>) {
         self.state = match self.state {
             State::Awaiting => match received(response).and_then(|r| decode(&r, "pull response")) {
-                Ok(page) => self.on_page(page),
+                Ok(page) => self.on_page(page, now),
                 Err(e) => State::Done(Err(e)),
             },
             _ => State::Done(Err(Error::Misuse {

@@ -3,6 +3,7 @@
 use std::ops::Range;
 
 use http::{Method, Response};
+use serde_json::Value;
 
 use crate::endpoint::{authed, check_segment, uri};
 use crate::limits::{MAX_CHANGES_PER_PUSH, MAX_REQUEST_BODY_BYTES, PUSH_RESPONSE_CAP};
@@ -49,8 +50,18 @@ enum State {
 /// The first request asks for other clients' changes after `since`; each
 /// later one after the previous response's `syncedUntil`, so that nothing is
 /// returned twice. A failure after some requests were stored is reported as
-/// [`Error::PartialPush`] (push is at-least-once; sending the batch again is
-/// safe).
+/// [`Error::PartialPush`], with the range of changes that may be stored: the
+/// server stores each change in its own transaction, so a failed request can
+/// leave a prefix of its changes stored (a failure in the first request is
+/// returned as it is, and may likewise have stored a prefix of it). Push is
+/// at-least-once: sending the batch again, or re-sending a request, is safe,
+/// since the fold is idempotent and duplicates change no record.
+///
+/// Every string of every change (table, id, op, field names, values at any
+/// depth, stamps, space, actor, origin) is checked for the NUL character,
+/// which the server's database refuses with a 500 after storing the changes
+/// before it: such a change is refused before anything is sent, naming its
+/// index and the path of the string.
 pub struct Push {
     config: Config,
     app_id: String,
@@ -131,8 +142,14 @@ impl Push {
         authed(&self.config, Method::POST, uri, Some(body))
     }
 
+    /// Changes of the requests the server answered.
     fn stored(&self) -> usize {
-        self.batches[..self.next].iter().map(|b| b.len()).sum()
+        self.batches
+            .get(..self.next)
+            .unwrap_or_default()
+            .iter()
+            .map(|b| b.len())
+            .sum()
     }
 
     fn on_ok(&mut self, response: SyncResponse) -> State {
@@ -156,15 +173,32 @@ impl Push {
     }
 
     fn on_err(&self, error: Error) -> State {
-        let stored = self.stored();
-        if stored == 0 {
+        let stored_at_least = self.stored();
+        if stored_at_least == 0 {
             return State::Done(Err(error));
         }
+        let failed = self.batches.get(self.next).map_or(0, |b| b.len());
+        let stored_at_most = stored_at_least.saturating_add(perhaps_stored(&error, failed));
         State::Done(Err(Error::PartialPush {
-            stored,
+            stored_at_least,
+            stored_at_most,
             total: self.encoded.len(),
             source: Box::new(error),
         }))
+    }
+}
+
+/// How many of a failed request's `sent` changes the server may have stored,
+/// each in its own transaction: none when it refused the request (a 4xx
+/// comes before any change is stored), all but one when it says a change
+/// failed, all of them when the answer was lost.
+fn perhaps_stored(error: &Error, sent: usize) -> usize {
+    match error {
+        e if e.status().is_some_and(|s| (400..500).contains(&s)) => 0,
+        Error::Server { body, .. } if body.starts_with("failed to record change") => {
+            sent.saturating_sub(1)
+        }
+        _ => sent,
     }
 }
 
@@ -216,20 +250,69 @@ impl Operation for Push {
 /// Checks a change as the server would, and serialises it.
 fn encode(index: usize, change: &Change) -> Result<Vec<u8>, Error> {
     let invalid = |why: String| Error::InvalidRequest {
-        reason: format!("change {index} ({}/{}): {why}", change.table, change.id),
+        reason: format!(
+            "change {index} ({:?}/{:?}): {why}",
+            shown(&change.table),
+            shown(&change.id)
+        ),
     };
     if change.table.is_empty() || change.id.is_empty() {
         return Err(invalid("the table and the id must not be empty".into()));
     }
     if let Op::Other(op) = &change.op {
         return Err(invalid(format!(
-            "op {op:?} is not insert, update or delete"
+            "op {:?} is not insert, update or delete",
+            shown(op)
         )));
     }
     if matches!(change.schema_version, Some(v) if v > 1) {
         return Err(invalid("the server accepts schemaVersion 1 at most".into()));
     }
-    serde_json::to_vec(change).map_err(|e| invalid(format!("cannot be written as JSON: {e}")))
+    let value = serde_json::to_value(change)
+        .map_err(|e| invalid(format!("cannot be written as JSON: {e}")))?;
+    if let Some(path) = nul_path(&value, String::new()) {
+        return Err(invalid(format!(
+            "a NUL character (\\u0000) in `{}`; the server cannot store it",
+            shown(&path)
+        )));
+    }
+    serde_json::to_vec(&value).map_err(|e| invalid(format!("cannot be written as JSON: {e}")))
+}
+
+/// A text as it may be shown in an error: at most 100 characters.
+fn shown(text: &str) -> String {
+    text.chars().take(100).collect()
+}
+
+/// The path of the first string (a value or a member name) holding a NUL
+/// character, e.g. `data.notes[2].text`, or `data.a\u0000b (the name)`.
+fn nul_path(value: &Value, path: String) -> Option<String> {
+    let member = |path: &str, name: &str| {
+        if path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => Some(if path.is_empty() {
+            "(the value)".into()
+        } else {
+            path
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, format!("{path}[{i}]"))),
+        Value::Object(members) => members.iter().find_map(|(name, v)| {
+            if name.contains('\0') {
+                let escaped = name.replace('\0', "\\u0000");
+                return Some(format!("{} (the name)", member(&path, &escaped)));
+            }
+            nul_path(v, member(&path, name))
+        }),
+        _ => None,
+    }
 }
 
 /// Packs changes, in order, into as few batches as the limits allow.
@@ -274,6 +357,76 @@ fn write_json_str(out: &mut Vec<u8>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_is_refused_with_its_path() {
+        let nul = "a\u{0}b";
+        let mut data = serde_json::Map::new();
+        data.insert("ok".into(), Value::from("fine"));
+        data.insert(
+            "notes".into(),
+            serde_json::json!([{"text": "x"}, {"text": nul}]),
+        );
+        let cases: Vec<(Change, &str)> = vec![
+            (Change::insert("tasks", "t-1", data), "data.notes[1].text"),
+            (Change::insert("tasks", nul, serde_json::Map::new()), "id"),
+            (Change::insert(nul, "t-1", serde_json::Map::new()), "table"),
+            (
+                Change::update("tasks", "t-1").with_field(nul, 1, Timestamp::UNIX_EPOCH),
+                "fields.a\\u0000b (the name)",
+            ),
+            (
+                Change::update("tasks", "t-1").with_field("x", nul, Timestamp::UNIX_EPOCH),
+                "fields.x.value",
+            ),
+            (
+                Change::hard_delete("tasks", "t-1").with_space(nul),
+                "spaceId",
+            ),
+            (
+                Change::hard_delete("tasks", "t-1").with_actor(serde_json::json!({"k": [nul]})),
+                "actor.k[0]",
+            ),
+            (
+                Change::hard_delete("tasks", "t-1").with_origin(crate::Origin::Other(nul.into())),
+                "origin",
+            ),
+        ];
+        for (i, (change, path)) in cases.into_iter().enumerate() {
+            let err = encode(i, &change).unwrap_err().to_string();
+            assert!(err.contains(&format!("change {i} ")), "{err}");
+            assert!(err.contains(&format!("`{path}`")), "{path}: {err}");
+            assert!(!err.contains('\0'), "{err}");
+        }
+        assert!(encode(0, &Change::hard_delete("tasks", "t-1")).is_ok());
+    }
+
+    #[test]
+    fn what_a_failed_request_may_have_stored() {
+        let server = |body: &str| Error::Server {
+            status: 500,
+            body: body.into(),
+        };
+        assert_eq!(
+            perhaps_stored(&server("failed to record change: x"), 200),
+            199
+        );
+        assert_eq!(perhaps_stored(&server("internal error"), 200), 200);
+        assert_eq!(
+            perhaps_stored(
+                &Error::BadRequest {
+                    message: "x".into()
+                },
+                200
+            ),
+            0
+        );
+        assert_eq!(
+            perhaps_stored(&Error::Transport(TransportError::message("reset")), 200),
+            200
+        );
+        assert_eq!(perhaps_stored(&server("failed to record change: x"), 0), 0);
+    }
 
     #[test]
     fn split_respects_both_limits() {

@@ -24,7 +24,7 @@ use crate::{
 /// in nanoseconds, and commits late (PROTOCOL.md), so a row can land just
 /// before a cursor already handed out. What the overlap re-reads is
 /// recognised and not delivered again.
-pub const DEFAULT_OVERLAP: Duration = Duration::from_secs(5);
+pub const DEFAULT_OVERLAP: Duration = crate::fold::DEFAULT_OVERLAP;
 
 /// Most bytes of an error response's body read from a stream request.
 const ERROR_BODY_CAP: usize = 64 * 1024;

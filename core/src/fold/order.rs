@@ -1,0 +1,114 @@
+//! Which of two writes of one field wins: the later stamp, and on equal
+//! stamps a fixed order of the values, so that the winner never depends on
+//! the order the writes arrive in.
+
+use std::cmp::Ordering;
+
+use serde_json::Value;
+
+use super::FieldState;
+use crate::Origin;
+
+/// The order of two writes of one field: by stamp (by instant, the empty
+/// stamp first), then by value ([`cmp_values`]), then by origin. `None` when
+/// a stamp is unreadable.
+pub(crate) fn cmp_writes(a: &FieldState, b: &FieldState) -> Option<Ordering> {
+    let by_stamp = a.at.partial_cmp(&b.at)?;
+    Some(
+        by_stamp
+            .then_with(|| cmp_values(&a.value, &b.value))
+            .then_with(|| cmp_origins(a.origin.as_ref(), b.origin.as_ref())),
+    )
+}
+
+fn cmp_origins(a: Option<&Origin>, b: Option<&Origin>) -> Ordering {
+    a.map(Origin::as_str).cmp(&b.map(Origin::as_str))
+}
+
+fn rank(v: &Value) -> u8 {
+    match v {
+        Value::Null => 0,
+        Value::Bool(_) => 1,
+        Value::Number(_) => 2,
+        Value::String(_) => 3,
+        Value::Array(_) => 4,
+        Value::Object(_) => 5,
+    }
+}
+
+/// A total order on JSON values, equal only for equal values: null < bools
+/// < numbers < strings < arrays < objects; numbers by value, then by their
+/// text (`1` and `1.0` differ); strings by code point; arrays element by
+/// element; objects as their members sorted by name.
+pub(crate) fn cmp_values(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Number(x), Value::Number(y)) => {
+            let (fx, fy) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
+            fx.total_cmp(&fy)
+                .then_with(|| x.to_string().cmp(&y.to_string()))
+        }
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Array(x), Value::Array(y)) => {
+            for (u, v) in x.iter().zip(y) {
+                let o = cmp_values(u, v);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            x.len().cmp(&y.len())
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            let mut xs: Vec<_> = x.iter().collect();
+            let mut ys: Vec<_> = y.iter().collect();
+            xs.sort_by(|p, q| p.0.cmp(q.0));
+            ys.sort_by(|p, q| p.0.cmp(q.0));
+            for ((kx, vx), (ky, vy)) in xs.iter().zip(&ys) {
+                let o = kx.cmp(ky).then_with(|| cmp_values(vx, vy));
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            xs.len().cmp(&ys.len())
+        }
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_are_totally_ordered() {
+        let ordered = [
+            json!(null),
+            json!(false),
+            json!(true),
+            json!(-1),
+            json!(1),
+            json!(1.0),
+            json!(2),
+            json!(""),
+            json!("a"),
+            json!("b"),
+            json!([]),
+            json!([1]),
+            json!([1, 2]),
+            json!({}),
+            json!({"a": 1}),
+            json!({"a": 2}),
+            json!({"b": 0}),
+        ];
+        for (i, a) in ordered.iter().enumerate() {
+            for (j, b) in ordered.iter().enumerate() {
+                assert_eq!(cmp_values(a, b), i.cmp(&j), "{a} vs {b}");
+            }
+        }
+        // Member order does not matter.
+        let x: Value = serde_json::from_str(r#"{"a":1,"b":2}"#).unwrap_or_default();
+        let y: Value = serde_json::from_str(r#"{"b":2,"a":1}"#).unwrap_or_default();
+        assert_eq!(cmp_values(&x, &y), Ordering::Equal);
+    }
+}

@@ -1,0 +1,197 @@
+//! [`Seen`]: which changes were already delivered, so that a re-read one
+//! (an overlap, a page re-asked inside a tie, a stream resume) is
+//! recognised and not delivered again.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Change, Cursor, Timestamp};
+
+/// What identifies a delivered change: its `eventId` (unique per log row),
+/// or, for a change that carries none (the stream's), a digest of its
+/// content, since a re-sent change is byte-identical to its first delivery.
+///
+/// Two distinct rows with identical content and no `eventId` have the same
+/// key; dropping the second is harmless, since the fold gives the same
+/// records with one or both.
+///
+/// ```
+/// use mana_sync_core::fold::SeenKey;
+/// use mana_sync_core::Change;
+///
+/// let mut c = Change::hard_delete("tasks", "t-1");
+/// let by_content = SeenKey::of(&c);
+/// assert!(matches!(by_content, SeenKey::Content(_)));
+/// c.event_id = Some("e-1".into());
+/// assert_eq!(SeenKey::of(&c), SeenKey::Event("e-1".into()));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SeenKey {
+    /// The change's `eventId`.
+    Event(String),
+    /// A 128-bit digest (FNV-1a, hex) of the change's JSON.
+    Content(String),
+}
+
+impl SeenKey {
+    /// The key of `change`: its `eventId`, else a digest of its JSON.
+    pub fn of(change: &Change) -> SeenKey {
+        match &change.event_id {
+            Some(id) => SeenKey::Event(id.clone()),
+            None => SeenKey::Content(content_digest(change)),
+        }
+    }
+}
+
+/// FNV-1a over the change's JSON, 128 bits, as 32 hex digits. Stable across
+/// runs and builds (a saved [`Seen`] keeps working after an upgrade).
+fn content_digest(change: &Change) -> String {
+    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    // Serialising a Change (strings, JSON values) cannot fail.
+    let bytes = serde_json::to_vec(change).unwrap_or_default();
+    let hash = bytes
+        .iter()
+        .fold(OFFSET, |h, b| (h ^ u128::from(*b)).wrapping_mul(PRIME));
+    format!("{hash:032x}")
+}
+
+/// The changes already delivered from one collection, each with an upper
+/// bound of its position in the log (the `syncedUntil` of the page that
+/// brought it: no row of a page lies after it). A read starting at `since`
+/// can only bring back changes whose bound is after `since`, so the rest can
+/// be forgotten ([`Seen::forget_before`]): the memory holds only the ids of
+/// an overlap window.
+///
+/// ```
+/// use mana_sync_core::fold::Seen;
+/// use mana_sync_core::{Change, Timestamp};
+///
+/// let t = |s| Timestamp::parse(s).unwrap();
+/// let mut seen = Seen::new();
+/// let mut c = Change::hard_delete("tasks", "t-1");
+/// c.event_id = Some("e-1".into());
+/// assert!(seen.first_time(&c, t("2026-01-01T00:00:01Z")));
+/// assert!(!seen.first_time(&c, t("2026-01-01T00:00:02Z")), "re-read");
+/// seen.forget_before(t("2026-01-01T00:00:03Z"));
+/// assert!(seen.is_empty());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Seen {
+    /// By `eventId`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    events: BTreeMap<String, Cursor>,
+    /// By content digest.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    contents: BTreeMap<String, Cursor>,
+}
+
+impl Seen {
+    /// An empty memory.
+    pub fn new() -> Seen {
+        Seen::default()
+    }
+
+    fn map<'a>(&'a self, key: &'a SeenKey) -> (&'a BTreeMap<String, Cursor>, &'a str) {
+        match key {
+            SeenKey::Event(id) => (&self.events, id),
+            SeenKey::Content(d) => (&self.contents, d),
+        }
+    }
+
+    /// Whether a change with this key was delivered.
+    pub fn contains(&self, key: &SeenKey) -> bool {
+        let (map, k) = self.map(key);
+        map.contains_key(k)
+    }
+
+    /// Remembers `key`, delivered from a page whose changes all lie at or
+    /// before `bound` (the later bound wins if it was seen before).
+    pub fn insert(&mut self, key: SeenKey, bound: Timestamp) {
+        let (map, k) = match key {
+            SeenKey::Event(id) => (&mut self.events, id),
+            SeenKey::Content(d) => (&mut self.contents, d),
+        };
+        let bound = Cursor::from(bound);
+        match map.get_mut(&k) {
+            Some(old) if *old >= bound => {}
+            Some(old) => *old = bound,
+            None => {
+                map.insert(k, bound);
+            }
+        }
+    }
+
+    /// `true` when `change` is new (it is then remembered with `bound`),
+    /// `false` when it was delivered before.
+    pub fn first_time(&mut self, change: &Change, bound: Timestamp) -> bool {
+        let key = SeenKey::of(change);
+        let new = !self.contains(&key);
+        self.insert(key, bound);
+        new
+    }
+
+    /// Forgets the changes whose bound is before `t`: a read from `t` on
+    /// cannot bring them back.
+    pub fn forget_before(&mut self, t: Timestamp) {
+        self.events.retain(|_, b| b.timestamp() >= t);
+        self.contents.retain(|_, b| b.timestamp() >= t);
+    }
+
+    /// How many changes are remembered.
+    pub fn len(&self) -> usize {
+        self.events.len().saturating_add(self.contents.len())
+    }
+
+    /// Whether nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.contents.is_empty()
+    }
+
+    /// Adds everything `other` remembers.
+    pub fn merge(&mut self, other: Seen) {
+        for (k, b) in other.events {
+            self.insert(SeenKey::Event(k), b.timestamp());
+        }
+        for (k, b) in other.contents {
+            self.insert(SeenKey::Content(k), b.timestamp());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_keys_are_stable_and_distinguish_changes() {
+        let a = SeenKey::of(&Change::hard_delete("t", "1"));
+        let b = SeenKey::of(&Change::hard_delete("t", "2"));
+        assert_ne!(a, b);
+        assert_eq!(a, SeenKey::of(&Change::hard_delete("t", "1")));
+        // Pinned: a saved memory must stay valid across builds.
+        assert_eq!(
+            a,
+            SeenKey::Content(content_digest(&Change::hard_delete("t", "1")))
+        );
+        let SeenKey::Content(d) = a else { panic!() };
+        assert_eq!(d.len(), 32);
+    }
+
+    #[test]
+    fn bounds_keep_the_latest_and_prune() {
+        let t = |s| Timestamp::parse(s).unwrap_or(Timestamp::UNIX_EPOCH);
+        let mut seen = Seen::new();
+        seen.insert(SeenKey::Event("a".into()), t("2026-01-01T00:00:05Z"));
+        seen.insert(SeenKey::Event("a".into()), t("2026-01-01T00:00:01Z"));
+        seen.insert(SeenKey::Content("c".into()), t("2026-01-01T00:00:02Z"));
+        seen.forget_before(t("2026-01-01T00:00:03Z"));
+        assert!(seen.contains(&SeenKey::Event("a".into())));
+        assert!(!seen.contains(&SeenKey::Content("c".into())));
+        assert_eq!(seen.len(), 1);
+        let json = serde_json::to_string(&seen).unwrap_or_default();
+        let back: Seen = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(back, seen);
+    }
+}
