@@ -12,11 +12,15 @@
 //!   transport tests and demos;
 //! * [`EndlessServer`]: a server whose response body never ends, for
 //!   size-cap tests;
+//! * [`MemoryServer::with_data_file`]: the change log kept in an
+//!   append-only file, and [`Cors`]: CORS for browsers, for a local
+//!   development server;
 //! * [`token_for`] and [`token_with_claims`]: JWTs for a user id (the
 //!   server decodes them and checks `exp`/`nbf`; it does not verify
 //!   signatures).
 
 mod clock;
+mod cors;
 mod endless;
 mod go_json;
 mod go_time;
@@ -24,15 +28,18 @@ mod in_process;
 mod jwt;
 mod log;
 mod loopback;
+mod persist;
 mod push_body;
 mod routing;
 mod server;
 
 pub use clock::ManualClock;
+pub use cors::{Cors, CORS_HEADERS, CORS_METHODS};
 pub use endless::{EndlessServer, ENDLESS_LIMIT};
 pub use in_process::InProcess;
 pub use jwt::{token_for, token_with_claims};
 pub use loopback::LoopbackServer;
+pub use persist::DataFileReport;
 pub use server::{MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP};
 
 use mana_sync_core::Timestamp;
