@@ -78,8 +78,7 @@ pub fn config(global: &Global, need_auth: bool) -> Result<Config, Failure> {
     }
     let auth = global.auth_url.as_deref().ok_or_else(|| {
         Failure::usage(
-            "the vault key comes from the auth service: give --auth-url or set MANA_AUTH_URL \
-             (or give the key with --key-b64)",
+            "the vault key comes from the auth service: give --auth-url or set MANA_AUTH_URL",
         )
     })?;
     config

@@ -77,10 +77,10 @@ mod tests {
 
     #[test]
     fn malformed_input_names_the_line() {
-        let bad = parse_changes(&format!(
-            "{ONE}\n{{\"table\":\"t\",\"id\":\"1\",\"op\":\"upsert\"}}"
-        ));
-        let failure = bad.err().unwrap_or_else(|| Failure::usage(""));
+        let Err(failure) = parse_changes(&format!("{ONE}\n{{\"table\":\"t\",\"id\":\"1\"}}"))
+        else {
+            panic!("a change without an op was read");
+        };
         assert_eq!(failure.code, crate::failure::BAD_REQUEST);
         assert!(
             failure.message.contains("input line 2"),

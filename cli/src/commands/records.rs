@@ -14,6 +14,12 @@ use crate::output;
 pub fn run(global: &Global, args: &RecordsArgs) -> Result<(), Failure> {
     let given = given_key(&args.key)?;
     let wants_vault = !args.decrypt.is_empty() && given.is_none();
+    if wants_vault && global.auth_url.is_none() {
+        return Err(Failure::usage(
+            "--decrypt needs a key: give --key-b64 (or MANA_KEY_B64), or --auth-url (or \
+             MANA_AUTH_URL) to ask the vault",
+        ));
+    }
     let config = config(global, wants_vault)?;
     let bar = progress(None, &format!("pulling {}", args.collection));
     let client = client(global, config, &bar)?;
