@@ -50,6 +50,8 @@ pub fn start_time() -> Timestamp {
     Timestamp::from_unix_millis(1_767_225_600_000).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
+// The workspace README's examples run as doc tests. `tests/README.md` is a
+// link to it, which `cargo package` turns into the file itself.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeExamples;
