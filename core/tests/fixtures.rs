@@ -1,4 +1,4 @@
-//! Every exchange captured from a real mana-sync server (`../shared/fixtures`,
+//! Every exchange captured from a real mana-sync server (`testdata/fixtures`,
 //! or the folder named by `MANA_FIXTURES_DIR`) is read by the core, which must
 //! make exactly what the capture's `expect` names of the response (a stream
 //! capture: its events, through the SSE decoder).

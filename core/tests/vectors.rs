@@ -1,4 +1,4 @@
-//! The browser's own `enc:1:` vectors (`../shared/vectors`, or the folder
+//! The browser's own `enc:1:` vectors (`testdata/vectors`, or the folder
 //! named by `MANA_VECTORS_DIR`; a relative path is taken from the workspace
 //! root): every file, every vector.
 

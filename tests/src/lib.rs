@@ -14,11 +14,15 @@
 //!   size-cap tests;
 //! * [`Races`]: the real server's races (rows with equal times, late
 //!   commits), switched on with [`MemoryServer::set_races`];
+//! * [`MemoryServer::with_data_file`]: the change log kept in an
+//!   append-only file, and [`Cors`]: CORS for browsers, for a local
+//!   development server;
 //! * [`token_for`] and [`token_with_claims`]: JWTs for a user id (the
 //!   server decodes them and checks `exp`/`nbf`; it does not verify
 //!   signatures).
 
 mod clock;
+mod cors;
 mod endless;
 mod go_json;
 mod go_time;
@@ -26,6 +30,7 @@ mod in_process;
 mod jwt;
 mod log;
 mod loopback;
+mod persist;
 mod push_body;
 mod races;
 mod routing;
@@ -33,10 +38,12 @@ mod server;
 mod stream;
 
 pub use clock::ManualClock;
+pub use cors::{Cors, CORS_HEADERS, CORS_METHODS};
 pub use endless::{EndlessServer, ENDLESS_LIMIT};
 pub use in_process::InProcess;
 pub use jwt::{token_for, token_with_claims};
 pub use loopback::LoopbackServer;
+pub use persist::DataFileReport;
 pub use races::Races;
 pub use server::{
     Fault, MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP,
@@ -51,6 +58,8 @@ pub fn start_time() -> Timestamp {
     Timestamp::from_unix_millis(1_767_225_600_000).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
+// The workspace README's examples run as doc tests. `tests/README.md` is a
+// link to it, which `cargo package` turns into the file itself.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeExamples;

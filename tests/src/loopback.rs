@@ -190,8 +190,17 @@ impl LoopbackServer {
     /// Serves `server` (an `Arc<MemoryServer>` or a `MemoryServer`) on a free
     /// port of 127.0.0.1.
     pub fn start(server: impl Into<Arc<MemoryServer>>) -> std::io::Result<LoopbackServer> {
+        LoopbackServer::start_on(server, SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Serves `server` on `addr` (port 0: a free one), e.g. for a local
+    /// development server on a fixed port.
+    pub fn start_on(
+        server: impl Into<Arc<MemoryServer>>,
+        addr: SocketAddr,
+    ) -> std::io::Result<LoopbackServer> {
         let server: Arc<MemoryServer> = server.into();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_current_thread()

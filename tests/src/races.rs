@@ -110,7 +110,7 @@ impl RaceState {
     pub(crate) fn stored(&mut self, event_id: &str, created_at: Timestamp) {
         self.stored = self.stored.saturating_add(1);
         let every = self.races.late_every;
-        if every > 0 && self.stored % every == 0 {
+        if every > 0 && self.stored.is_multiple_of(every) {
             let commit = created_at
                 .checked_add(self.races.late_lag)
                 .unwrap_or(created_at);

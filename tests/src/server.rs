@@ -77,6 +77,8 @@ struct State {
     silent_streams: usize,
     faults: std::collections::VecDeque<Fault>,
     races: RaceState,
+    /// The data file, when the log is kept on disk (`persist.rs`).
+    journal: Option<crate::persist::Journal>,
 }
 
 /// A failure the server answers a request with instead of handling it
@@ -163,6 +165,7 @@ pub struct MemoryServer {
     heartbeat: Duration,
     /// Counts pushes, for streams waiting on a socket.
     pushed: tokio::sync::watch::Sender<usize>,
+    cors: Option<crate::Cors>,
 }
 
 impl Default for MemoryServer {
@@ -241,6 +244,7 @@ impl MemoryServer {
             prefix: String::new(),
             heartbeat: Duration::from_secs(30),
             pushed: tokio::sync::watch::Sender::new(0),
+            cors: None,
         }
     }
 
@@ -391,6 +395,53 @@ impl MemoryServer {
         self
     }
 
+    /// Answers browsers' CORS preflights and marks answers for the origins
+    /// `cors` allows (see [`crate::Cors`]); without it, as the captures show,
+    /// there is no CORS handling.
+    pub fn with_cors(mut self, cors: crate::Cors) -> MemoryServer {
+        self.cors = Some(cors);
+        self
+    }
+
+    /// Adds a row read back from the data file (`persist.rs`).
+    pub(crate) fn restore(&self, user: String, row: Row) {
+        let mut s = self.state();
+        if s.last_created.is_none_or(|last| row.created_at > last) {
+            s.last_created = Some(row.created_at);
+        }
+        let event = row
+            .event_id
+            .rsplit('-')
+            .next()
+            .and_then(|n| u64::from_str_radix(n, 16).ok());
+        s.next_event = s
+            .next_event
+            .max(event.unwrap_or(0))
+            .saturating_add(u64::from(event.is_none()));
+        s.logs.entry(user).or_default().push(row);
+    }
+
+    /// Keeps every push's new rows in the data file from now on.
+    pub(crate) fn set_journal(&self, journal: crate::persist::Journal) {
+        self.state().journal = Some(journal);
+    }
+
+    /// Writes the rows of `user` stored from index `from` on to the data
+    /// file, if there is one; on failure, forgets them.
+    fn journal(s: &mut State, user: &str, from: usize) -> Result<(), String> {
+        let State { journal, logs, .. } = s;
+        let (Some(journal), Some(log)) = (journal.as_mut(), logs.get_mut(user)) else {
+            return Ok(());
+        };
+        match log.get(from..) {
+            Some(rows) if !rows.is_empty() => journal.append(user, rows).map_err(|e| {
+                log.truncate(from);
+                e.to_string()
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The mount prefix (`""` when none).
     pub fn prefix(&self) -> &str {
         &self.prefix
@@ -535,9 +586,15 @@ impl MemoryServer {
         if let Some(fault) = self.state().faults.pop_front() {
             return fault.response();
         }
+        if let Some(preflight) = self.cors.as_ref().and_then(|c| c.preflight(&request)) {
+            return preflight;
+        }
         let mut response = self.route(&request);
         if request.method() == Method::HEAD {
             response.body_mut().clear();
+        }
+        if let Some(cors) = &self.cors {
+            cors.decorate(request.headers(), &mut response);
         }
         response
     }
@@ -777,33 +834,54 @@ impl MemoryServer {
             .unwrap_or_else(|| set.client_id.as_bytes().to_vec());
         let mut s = self.state();
         s.races.begin_push();
+        let stored_before = s.logs.get(&user).map_or(0, Vec::len);
+        let mut failed = None;
         for change in &set.changes {
             match self.record(&mut s, &user, app, &client, change, schema, true) {
                 Ok(()) => {}
-                Err(RecordError::Panic) => return dropped(),
+                Err(RecordError::Panic) => {
+                    failed = Some(dropped());
+                    break;
+                }
                 Err(RecordError::Db(why)) => {
-                    return text(
+                    failed = Some(text(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         &format!("failed to record change: {why}"),
-                    )
+                    ));
+                    break;
                 }
             }
+        }
+        if let Err(why) = MemoryServer::journal(&mut s, &user, stored_before) {
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("failed to record change: {why}"),
+            );
+        }
+        // Streams hear of what was stored, even when the push failed
+        // part-way.
+        let mut tables: Vec<String> = set
+            .changes
+            .iter()
+            .map(|c| go_utf8(c.table.as_bytes()))
+            .collect();
+        tables.sort();
+        tables.dedup();
+        s.notices.push(Notice {
+            user: user.clone(),
+            app: go_utf8(app),
+            client: go_utf8(&client),
+            tables,
+        });
+        self.pushed.send_modify(|n| *n += 1);
+        if let Some(response) = failed {
+            return response;
         }
         if pg_text(app).is_err() || pg_text(&client).is_err() {
             return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
         }
         let since = parse_rfc3339(&set.since).unwrap_or(Timestamp::UNIX_EPOCH);
         let (app, client) = (go_utf8(app), go_utf8(&client));
-        let mut tables: Vec<String> = set.changes.iter().map(|c| c.table.clone()).collect();
-        tables.sort();
-        tables.dedup();
-        s.notices.push(Notice {
-            user: user.clone(),
-            app: app.clone(),
-            client: client.clone(),
-            tables,
-        });
-        self.pushed.send_modify(|n| *n += 1);
         let now = self.now_locked(&s);
         let server_changes: Vec<Value> = s
             .logs

@@ -1,4 +1,4 @@
-//! The captured exchanges with the real server (`../shared/fixtures`, or the
+//! The captured exchanges with the real server (`testdata/fixtures`, or the
 //! folder named by `MANA_FIXTURES_DIR`, relative to the workspace root),
 //! replayed against the in-memory server in their (file name) order.
 //!
@@ -45,7 +45,7 @@ fn fixtures_dir() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     match std::env::var_os("MANA_FIXTURES_DIR") {
         Some(dir) => root.join(dir),
-        None => root.join("../shared/fixtures"),
+        None => root.join("testdata/fixtures"),
     }
 }
 

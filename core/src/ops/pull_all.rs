@@ -60,7 +60,7 @@ impl PullAllOutcome {
 enum State {
     Next,
     Awaiting,
-    Done(Result<PullAllOutcome, Error>),
+    Done(Box<Result<PullAllOutcome, Error>>),
     Finished,
 }
 
@@ -207,7 +207,7 @@ impl PullAll {
     }
 
     fn protocol(reason: String) -> State {
-        State::Done(Err(Error::Protocol { reason }))
+        State::Done(Box::new(Err(Error::Protocol { reason })))
     }
 
     fn on_page(&mut self, page: SyncResponse, now: Timestamp) -> State {
@@ -268,7 +268,7 @@ impl PullAll {
             }
             _ => cursor.clone(),
         };
-        State::Done(Ok(PullAllOutcome {
+        State::Done(Box::new(Ok(PullAllOutcome {
             changes: std::mem::take(&mut self.changes),
             conflicts: std::mem::take(&mut self.conflicts),
             cursor,
@@ -277,7 +277,7 @@ impl PullAll {
             seen: std::mem::take(&mut self.seen),
             pages: self.pages,
             skipped: std::mem::take(&mut self.skipped),
-        }))
+        })))
     }
 }
 
@@ -314,7 +314,7 @@ impl Operation for PullAll {
                     reason: "step called before the response to the last request was delivered",
                 }))
             }
-            State::Done(result) => Step::Done(result),
+            State::Done(result) => Step::Done(*result),
             State::Finished => Step::Done(Err(Error::Misuse {
                 reason: "step called after the operation finished",
             })),
@@ -325,11 +325,11 @@ impl Operation for PullAll {
         self.state = match self.state {
             State::Awaiting => match received(response).and_then(|r| decode(&r, "pull response")) {
                 Ok(page) => self.on_page(page, now),
-                Err(e) => State::Done(Err(e)),
+                Err(e) => State::Done(Box::new(Err(e))),
             },
-            _ => State::Done(Err(Error::Misuse {
+            _ => State::Done(Box::new(Err(Error::Misuse {
                 reason: "a response was delivered but no request was outstanding",
-            })),
+            }))),
         };
     }
 }

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../test-support/tls_server.rs"]
+#[path = "support/tls_server.rs"]
 mod tls_server;
 
 use mana_sync_core::{AsyncClient, Config, Error, TransportOptions};

@@ -1,7 +1,6 @@
 //! `UreqTransport` against small raw HTTP/1.1 servers on loopback: what
 //! comes back, the cap, timeouts, refused connections, connection reuse.
 
-#[path = "../../test-support/raw_server.rs"]
 mod support;
 
 use std::time::Duration;

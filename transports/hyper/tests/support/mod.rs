@@ -1,8 +1,9 @@
 //! A raw HTTP/1.1 server on `127.0.0.1:0` for the transport tests, on std
 //! threads (no runtime of its own), and requests to send it.
 //!
-//! Shared by both transport crates' tests (`#[path]`), so each crate still
-//! tests alone, without a dev-dependency on the other or on the testkit.
+//! Each transport crate keeps an identical copy (`.ci/run` checks they stay
+//! identical), so each packaged crate tests alone, without a dev-dependency
+//! on the other or on the testkit.
 
 #![allow(dead_code)]
 
