@@ -5,7 +5,7 @@
 
 mod support;
 
-use mana_sync_testkit::{token_for, LoopbackServer, MemoryServer};
+use mana_sync_testkit::{token_for, Fault, LoopbackServer, MemoryServer};
 use predicates::prelude::*;
 use serde_json::{json, Value};
 use support::{closed_url, insert, mana, mana_as, stdout_of, temp_dir, Serve};
@@ -284,15 +284,16 @@ fn an_unreachable_server_is_exit_5() {
 
 #[test]
 fn a_server_failure_is_exit_5() {
+    // A failure that outlasts the retries (3 attempts).
     let server = MemoryServer::new();
-    server.fail_next_push_after(0);
+    server.fail_next_requests(3, Fault::Unavailable);
     let running = LoopbackServer::start(server).unwrap();
     mana_as(&running.base_url(), USER)
         .args(["push", "--app", "todo"])
         .write_stdin(insert("t-1", "x"))
         .assert()
         .code(5)
-        .stderr(predicate::str::contains("500"));
+        .stderr(predicate::str::contains("503"));
 }
 
 #[test]

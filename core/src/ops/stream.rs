@@ -16,7 +16,8 @@ use crate::retry::{classify, Auth, Failure, JitterRng, Retrying};
 use crate::sse::{SseDecoder, SseEvent};
 use crate::wire::{StreamBatch, StreamMessage};
 use crate::{
-    Change, Config, Cursor, Error, Operation, RetryPolicy, Step, Timestamp, TransportError,
+    Change, Config, Cursor, Error, Operation, RetryPolicy, SkippedChange, Step, Timestamp,
+    TransportError,
 };
 
 /// How far before its cursors a stream reconnects by default: the server
@@ -64,6 +65,9 @@ pub struct ChangeBatch {
     pub changes: Vec<Change>,
     /// Where the collection now stands: resume from here (verbatim).
     pub cursor: Cursor,
+    /// Changes the server sent that were malformed and dropped (reported,
+    /// never applied; the cursor moved past them).
+    pub skipped: Vec<SkippedChange>,
 }
 
 /// What [`Stream`] wants next. A driver answers each with the matching
@@ -155,7 +159,7 @@ enum Phase {
 /// let StreamStep::Open(request) = stream.step(Timestamp::UNIX_EPOCH) else { unreachable!() };
 /// assert_eq!(
 ///     request.uri(),
-///     "https://sync.example.com/sync/todo/stream?collections=tasks%2Cnotes&since=1970-01-01T00%3A00%3A00.000Z"
+///     "https://sync.example.com/sync/todo/stream?collections=notes%2Ctasks&since=1970-01-01T00%3A00%3A00.000Z"
 /// );
 /// # Ok::<(), mana_sync_core::Error>(())
 /// ```
@@ -311,7 +315,12 @@ impl Stream {
                         return StreamStep::Wait(d);
                     }
                     Step::Done(Ok(outcome)) => {
-                        self.deliver(&collection, outcome.changes, outcome.cursor);
+                        self.deliver(
+                            &collection,
+                            outcome.changes,
+                            outcome.cursor,
+                            outcome.skipped,
+                        );
                         if streaming {
                             self.phase = Phase::Streaming;
                         } else {
@@ -538,8 +547,9 @@ impl Stream {
             changes,
             synced_until,
             has_more,
+            skipped,
         } = batch;
-        self.deliver(&table, changes, synced_until.clone());
+        self.deliver(&table, changes, synced_until.clone(), skipped);
         if has_more {
             match PullAll::new(&self.config, &self.app_id, &table, &synced_until) {
                 Ok(pull) => {
@@ -556,7 +566,13 @@ impl Stream {
 
     /// Hands out what was not delivered before, moves the cursor, and
     /// forgets what can never come again.
-    fn deliver(&mut self, collection: &str, changes: Vec<Change>, cursor: Cursor) {
+    fn deliver(
+        &mut self,
+        collection: &str,
+        changes: Vec<Change>,
+        cursor: Cursor,
+        skipped: Vec<SkippedChange>,
+    ) {
         let fresh = self
             .delivered
             .admit(collection, changes, cursor.timestamp());
@@ -580,10 +596,11 @@ impl Stream {
             .unwrap_or(Timestamp::UNIX_EPOCH);
         self.delivered
             .forget_up_to(collection, view.min(reread_from));
-        if !fresh.is_empty() {
+        if !fresh.is_empty() || !skipped.is_empty() {
             self.queue.push_back(StreamEvent::Changes(ChangeBatch {
                 collection: collection.to_owned(),
                 changes: fresh,
+                skipped,
                 cursor: self
                     .cursors
                     .get(collection)

@@ -1,8 +1,11 @@
 //! [`StreamMessage`]: what one event of the change stream means.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
-use super::Change;
+use super::lenient::decode_changes;
+use super::object_form::object_only;
+use super::{Change, SkippedChange};
 use crate::sse::SseEvent;
 use crate::{Cursor, Error};
 
@@ -38,27 +41,55 @@ pub enum StreamMessage {
 /// The data of a `changes` event.
 ///
 /// Stream changes carry no `eventId`, `schemaVersion` or `spaceId`; a change
-/// re-sent after a reconnect is byte-identical to its first delivery.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// re-sent after a reconnect is byte-identical to its first delivery. As in
+/// a pull page, a malformed change is dropped and reported in
+/// [`StreamBatch::skipped`], never failing the batch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StreamBatch {
     /// The collection the changes belong to (possibly one that was not asked
     /// for: the server sends a batch for every table another client's push
     /// touched).
     pub table: String,
-    /// The changes, oldest first (a JSON `null` reads as none).
-    #[serde(default, deserialize_with = "null_as_empty")]
+    /// The well-formed changes, oldest first (a JSON `null` reads as none).
     pub changes: Vec<Change>,
     /// The collection's cursor after these changes, verbatim.
     pub synced_until: Cursor,
     /// More changes wait after `synced_until`: pull them. Omitted when false.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub has_more: bool,
+    /// The changes that were dropped as malformed (never written back).
+    #[serde(skip)]
+    pub skipped: Vec<SkippedChange>,
 }
 
-/// A Go server writes an empty slice as `null`.
-fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Change>, D::Error> {
-    Ok(Option::<Vec<Change>>::deserialize(d)?.unwrap_or_default())
+/// A batch as it is on the wire, each change kept as raw text.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", remote = "Self")]
+struct RawBatch {
+    table: String,
+    /// A Go server writes an empty slice as `null`.
+    #[serde(default)]
+    changes: Option<Vec<Box<RawValue>>>,
+    synced_until: Cursor,
+    #[serde(default)]
+    has_more: bool,
+}
+
+object_only!(RawBatch, "a stream batch object");
+
+impl<'de> Deserialize<'de> for StreamBatch {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <RawBatch as Deserialize>::deserialize(d)?;
+        let (changes, skipped) = decode_changes(raw.changes.as_deref().unwrap_or_default());
+        Ok(StreamBatch {
+            table: raw.table,
+            changes,
+            synced_until: raw.synced_until,
+            has_more: raw.has_more,
+            skipped,
+        })
+    }
 }
 
 impl StreamMessage {
@@ -91,6 +122,28 @@ mod tests {
             data: data.to_owned(),
             id: None,
         }
+    }
+
+    #[test]
+    fn a_malformed_change_is_skipped_not_fatal() {
+        let data = r#"{"changes":[{"table":"tasks","id":"a","op":5},
+            {"table":"tasks","id":"b","op":"update","fields":{"title":["hacked","2030-01-01T00:00:00Z"]}},
+            {"table":"tasks","id":"c","op":"delete"}],
+            "syncedUntil":"2026-11-24T22:22:12.93102Z","table":"tasks"}"#;
+        let StreamMessage::Changes(batch) =
+            StreamMessage::from_event(&event("changes", data)).unwrap()
+        else {
+            panic!("not a batch")
+        };
+        assert_eq!(batch.changes.len(), 1);
+        assert_eq!(batch.changes[0].id, "c");
+        assert_eq!(
+            batch.skipped.iter().map(|s| s.index).collect::<Vec<_>>(),
+            [0, 1]
+        );
+        // The array form of a whole batch is refused.
+        let array = r#"["tasks",[],"2026-11-24T22:22:12.93102Z",false]"#;
+        assert!(StreamMessage::from_event(&event("changes", array)).is_err());
     }
 
     #[test]
@@ -155,8 +208,8 @@ mod tests {
                 "syncedUntil",
             ),
             (
-                r#"{"table":"t","changes":[{"table":"t","id":"1","op":5}],"syncedUntil":"2026-11-24T22:22:12Z"}"#,
-                "changes[0].op",
+                r#"{"table":"t","changes":{},"syncedUntil":"2026-11-24T22:22:12Z"}"#,
+                "changes",
             ),
             (
                 r#"{"changes":[],"syncedUntil":"2026-11-24T22:22:12Z"}"#,
