@@ -69,6 +69,9 @@ pub enum Command {
     Pull(PullArgs),
     /// Print the live records of one collection, folded, as a JSON array.
     Records(RecordsArgs),
+    /// Follow the live stream of some collections: JSON lines of events
+    /// until interrupted; reconnects after a cut with nothing lost.
+    Watch(WatchArgs),
     /// Ask the vault whether a master key is available for the user.
     Key(KeyArgs),
     /// Encrypt a JSON value into an `enc:1:` string.
@@ -125,6 +128,27 @@ pub struct PullArgs {
     /// Follow `hasMore` to the end.
     #[arg(long)]
     pub all: bool,
+}
+
+/// `watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The app id.
+    #[arg(long)]
+    pub app: String,
+    /// The collections (tables), comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub collections: Vec<String>,
+    /// Changes after this cursor (default: from the start).
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+    /// Stop after this many change events (default: never).
+    #[arg(long, value_name = "N")]
+    pub max_events: Option<u64>,
+    /// Give up after this many failed connections in a row (default: keep
+    /// reconnecting).
+    #[arg(long, value_name = "N")]
+    pub max_reconnects: Option<u32>,
 }
 
 /// A master key given on the command line or in the environment.

@@ -27,6 +27,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Push(args) => commands::push::run(global, args),
         Command::Pull(args) => commands::pull::run(global, args),
         Command::Records(args) => commands::records::run(global, args),
+        Command::Watch(args) => commands::watch::run(global, args),
         Command::Key(args) => commands::key::run(global, args),
         Command::Encrypt(args) => commands::crypt::encrypt(args),
         Command::Decrypt(args) => commands::crypt::decrypt(args),

@@ -21,6 +21,10 @@ fn the_demo_runs_end_to_end() {
         !out.contains("Call Anna"),
         "the deleted task is shown: {out}"
     );
+    assert!(
+        out.contains("live: the laptop completed task-1; the phone got it through the stream"),
+        "{out}"
+    );
 }
 
 #[test]

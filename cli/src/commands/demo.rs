@@ -5,6 +5,7 @@
 use mana_sync_core::crypto::{decrypt_fields, encrypt_fields, MasterKey, OsRng};
 use std::time::Duration;
 
+use mana_sync_core::ops::StreamEvent;
 use mana_sync_core::{Change, Clock, Config, Cursor, SystemClock, Timestamp};
 use mana_sync_testkit::{token_for, LoopbackServer, MemoryServer, Vault};
 use serde_json::{json, Map, Value};
@@ -125,9 +126,37 @@ pub fn run() -> Result<(), Failure> {
             text("notes")
         ))?;
     }
-    // LIVE: the live stream goes here (`BlockingClient::stream(app,
-    // &collections, since)`): open a stream on the reader, push one change
-    // with the writer, print the event as it arrives, then stop.
+    // Live: the reader follows the stream from where its pull ended; the
+    // writer completes a task, and the change arrives on the reader.
+    let mut events = reader
+        .stream("todo", &["tasks"], &pulled.cursor)
+        .map_err(|e| fail(&e, &url))?;
+    let done_at = SystemClock.now();
+    writer
+        .push(
+            "todo",
+            &[Change::update("tasks", "task-1").with_field("isCompleted", true, done_at)],
+            &Cursor::from(done_at),
+        )
+        .map_err(|e| fail(&e, &url))?;
+    for event in events.by_ref().take(20) {
+        if let StreamEvent::Changes(batch) = event.map_err(|e| fail(&e, &url))? {
+            if let Some(change) = batch.changes.iter().find(|c| c.id == "task-1") {
+                let fields = change
+                    .fields
+                    .as_ref()
+                    .map(|f| f.keys().cloned().collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default();
+                output::line(&format!(
+                    "live: the laptop completed {}; the phone got it through the stream \
+                     ({} of {fields})",
+                    change.id, change.op
+                ))?;
+                break;
+            }
+        }
+    }
+    drop(events);
     output::line(&format!(
         "server: {} requests over {} connection(s); stopping",
         running.server().request_count(),

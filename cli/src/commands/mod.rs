@@ -7,6 +7,7 @@ pub mod pull;
 pub mod push;
 pub mod records;
 pub mod serve;
+pub mod watch;
 
 use mana_sync_core::Cursor;
 

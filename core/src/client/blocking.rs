@@ -312,6 +312,12 @@ impl<'a, T: BlockingTransport> StreamIter<'a, T> {
     pub fn operation(&self) -> &Stream {
         &self.op
     }
+
+    /// The stream operation, to change (e.g.
+    /// [`Stream::set_max_reconnects`]).
+    pub fn operation_mut(&mut self) -> &mut Stream {
+        &mut self.op
+    }
 }
 
 impl<T: BlockingTransport> Iterator for StreamIter<'_, T> {

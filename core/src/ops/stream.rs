@@ -175,6 +175,9 @@ pub struct Stream {
     overlap: Duration,
     /// Failed connections in a row.
     failures: u32,
+    /// Whether a connection was opened before (the first one starts at the
+    /// cursors exactly: the caller asked for what comes after them).
+    reconnecting: bool,
     /// This connection round: its `since`, and the collections already
     /// pulled up to it.
     round_since: Cursor,
@@ -237,6 +240,7 @@ impl Stream {
             refreshed: false,
             overlap: DEFAULT_OVERLAP,
             failures: 0,
+            reconnecting: false,
             round_since: Cursor::EPOCH,
             caught_up: BTreeSet::new(),
             server_view: BTreeMap::new(),
@@ -256,10 +260,17 @@ impl Stream {
         self
     }
 
-    /// Gives up after this many failed connections in a row.
+    /// Gives up after this many failed connections in a row (by default it
+    /// never does).
     pub fn max_reconnects(mut self, limit: u32) -> Stream {
         self.max_reconnects = Some(limit);
         self
+    }
+
+    /// Sets or clears the limit of [`Stream::max_reconnects`] on a stream
+    /// already running.
+    pub fn set_max_reconnects(&mut self, limit: Option<u32>) {
+        self.max_reconnects = limit;
     }
 
     /// Where fresh tokens come from after a 401.
@@ -268,9 +279,10 @@ impl Stream {
         self
     }
 
-    /// Reconnects this much before the cursors, to pick up changes that
-    /// committed late (what it re-reads is recognised and not delivered
-    /// again). [`DEFAULT_OVERLAP`] (5 s) by default; zero turns it off.
+    /// Reconnects (after a cut) this much before the cursors, to pick up
+    /// changes that committed late (what it re-reads is recognised and not
+    /// delivered again). [`DEFAULT_OVERLAP`] (5 s) by default; zero turns it
+    /// off. The first connection starts at the cursors given.
     pub fn overlap(mut self, overlap: Duration) -> Stream {
         self.overlap = overlap;
         self
@@ -458,7 +470,7 @@ impl Stream {
                 .max_by_key(|c| c.timestamp())
                 .cloned()
                 .unwrap_or(Cursor::EPOCH);
-            self.round_since = newest.held_back(self.overlap);
+            self.round_since = newest.held_back(self.reread());
             // Until a collection's first event on the new connection, the
             // server may send anything after the connection's `since`.
             let since = self.round_since.timestamp();
@@ -469,7 +481,7 @@ impl Stream {
             .cursors
             .iter()
             .find(|(c, cursor)| !self.caught_up.contains(*c) && cursor.timestamp() < newest)
-            .map(|(c, cursor)| (c.clone(), cursor.held_back(self.overlap)));
+            .map(|(c, cursor)| (c.clone(), cursor.held_back(self.reread())));
         if let Some((collection, since)) = behind {
             match PullAll::new(&self.config, &self.app_id, &collection, &since) {
                 Ok(pull) => {
@@ -493,6 +505,16 @@ impl Stream {
                 self.phase = Phase::Failed(e);
                 None
             }
+        }
+    }
+
+    /// How far before the cursors this connection round reads: nothing the
+    /// first time, the overlap after a cut.
+    fn reread(&self) -> Duration {
+        if self.reconnecting {
+            self.overlap
+        } else {
+            Duration::ZERO
         }
     }
 
@@ -674,6 +696,7 @@ impl Stream {
             .policy
             .wait(self.failures.saturating_sub(1), retry_after, &mut self.rng);
         self.caught_up.clear();
+        self.reconnecting = true;
         self.queue.push_back(StreamEvent::Reconnecting {
             wait,
             reason: error.to_string().chars().take(500).collect(),

@@ -1,0 +1,82 @@
+//! `watch`: the live stream of some collections, as JSON lines.
+
+use mana_sync_core::ops::StreamEvent;
+use mana_sync_core::Cursor;
+use serde_json::{json, Value};
+
+use crate::args::{Global, WatchArgs};
+use crate::connect::{client, config, progress};
+use crate::failure::Failure;
+use crate::output;
+
+/// Runs `watch`: one JSON line per event on stdout, until interrupted (or
+/// `--max-events` change events). A permanent failure (a refused token, a
+/// lapsed subscription) ends it with that failure's exit code; cuts are
+/// reconnected, reported as `reconnecting` events.
+pub fn run(global: &Global, args: &WatchArgs) -> Result<(), Failure> {
+    let since = super::since(args.since.as_deref())?.unwrap_or(Cursor::EPOCH);
+    let collections: Vec<&str> = args
+        .collections
+        .iter()
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if collections.is_empty() {
+        return Err(Failure::usage(
+            "--collections: name at least one collection",
+        ));
+    }
+    let config = config(global, false)?;
+    let fail = |e: mana_sync_core::Error| Failure::from_error(&e, &global.url);
+    // No progress bar: the stream never ends by itself.
+    let bar = progress(None, "watching");
+    bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    let client = client(global, config, &bar)?;
+    let mut changes_seen = 0u64;
+    let mut events = client
+        .stream(&args.app, &collections, &since)
+        .map_err(fail)?;
+    events
+        .operation_mut()
+        .set_max_reconnects(args.max_reconnects);
+    for event in events {
+        let event = event.map_err(fail)?;
+        output::json(&line(&event))?;
+        if matches!(event, StreamEvent::Changes(_)) {
+            changes_seen = changes_seen.saturating_add(1);
+            if args.max_events.is_some_and(|max| changes_seen >= max) {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One event as a JSON line.
+fn line(event: &StreamEvent) -> Value {
+    match event {
+        StreamEvent::Changes(batch) => {
+            let mut line = json!({
+                "event": "changes",
+                "collection": batch.collection,
+                "changes": batch.changes,
+                "cursor": batch.cursor.as_str(),
+            });
+            if !batch.skipped.is_empty() {
+                line["skipped"] = batch
+                    .skipped
+                    .iter()
+                    .map(|s| Value::String(s.to_string()))
+                    .collect();
+            }
+            line
+        }
+        StreamEvent::Heartbeat => json!({"event": "heartbeat"}),
+        StreamEvent::Reconnecting { wait, reason } => json!({
+            "event": "reconnecting",
+            "waitMs": u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            "reason": reason,
+        }),
+        _ => json!({"event": "other"}),
+    }
+}
