@@ -564,6 +564,34 @@ impl MemoryServer {
                 panic!("seed: change {i} cannot be stored");
             }
         }
+        self.notify(
+            &mut s,
+            user,
+            app_id.as_bytes(),
+            client_id.as_bytes(),
+            &set.changes,
+        );
+    }
+
+    /// Tells the open streams that `client` stored `changes` (their tables).
+    fn notify(
+        &self,
+        s: &mut State,
+        user: &str,
+        app: &[u8],
+        client: &[u8],
+        changes: &[IncomingChange],
+    ) {
+        let mut tables: Vec<String> = changes.iter().map(|c| c.table.clone()).collect();
+        tables.sort();
+        tables.dedup();
+        s.notices.push(Notice {
+            user: user.to_owned(),
+            app: go_utf8(app),
+            client: go_utf8(client),
+            tables,
+        });
+        self.pushed.send_modify(|n| *n += 1);
     }
 
     /// Answers one request, as the real server would. A request that makes
@@ -860,20 +888,7 @@ impl MemoryServer {
         }
         // Streams hear of what was stored, even when the push failed
         // part-way.
-        let mut tables: Vec<String> = set
-            .changes
-            .iter()
-            .map(|c| go_utf8(c.table.as_bytes()))
-            .collect();
-        tables.sort();
-        tables.dedup();
-        s.notices.push(Notice {
-            user: user.clone(),
-            app: go_utf8(app),
-            client: go_utf8(&client),
-            tables,
-        });
-        self.pushed.send_modify(|n| *n += 1);
+        self.notify(&mut s, &user, app, &client, &set.changes);
         if let Some(response) = failed {
             return response;
         }

@@ -20,7 +20,12 @@
 //!   `syncedUntil`: those changes (read from the answers) are seeded first;
 //!   each page is then asked from this server's own previous cursor, and must
 //!   come back byte for byte but for event ids and cursors (row times).
-//! * **skipped, by name, with the reason**: streams, refusals that need a
+//! * **streams** (`every_stream_capture_is_replayed`): the changes of the
+//!   captured events are stored by another client, the first event of each
+//!   collection before the stream opens (the initial batches), the later
+//!   ones while it is open (live events); each event must come back byte
+//!   for byte but for `syncedUntil` (row times), heartbeats included.
+//! * **skipped, by name, with the reason**: streams (above), refusals that need a
 //!   signature checked (the in-memory server decodes tokens, it does not
 //!   verify them), and answers holding changes from an unseen writer at
 //!   times the captures do not give.
@@ -219,7 +224,7 @@ fn ts(s: &str) -> Option<Timestamp> {
 /// Why a capture is not replayed, if it is not.
 fn skip_reason(c: &Capture, known: &BTreeSet<(String, String, String)>) -> Option<String> {
     if c.path().ends_with("/stream") || c.fx["operation"] == "stream" {
-        return Some("a stream: not replayed by this request/response test".into());
+        return Some("a stream: replayed as a stream by `every_stream_capture_is_replayed`".into());
     }
     let text = c.body_text();
     if c.status() == 401
@@ -431,4 +436,96 @@ fn replay_page(
 
 fn clock_now(clock: &ManualClock) -> Timestamp {
     clock.now()
+}
+
+/// The events of an SSE body.
+fn sse_events(body: &[u8]) -> Vec<mana_sync_core::sse::SseEvent> {
+    let mut decoder = mana_sync_core::sse::SseDecoder::new();
+    decoder.feed(body);
+    let mut events = Vec::new();
+    while let Some(e) = decoder.next_event() {
+        events.push(e.unwrap());
+    }
+    while let Some(e) = decoder.finish() {
+        events.push(e.unwrap());
+    }
+    events
+}
+
+#[test]
+fn every_stream_capture_is_replayed() {
+    let streams: Vec<Capture> = captures()
+        .into_iter()
+        .filter(|c| c.path().ends_with("/stream") || c.fx["operation"] == "stream")
+        .collect();
+    for c in &streams {
+        let name = &c.name;
+        let captured = sse_events(c.body_text().as_bytes());
+        let app = c
+            .path()
+            .trim_start_matches("/sync/")
+            .trim_end_matches("/stream")
+            .to_owned();
+        let since = c.query("since").and_then(|s| ts(&s));
+        let clock = ManualClock::new(
+            since
+                .unwrap_or(Timestamp::UNIX_EPOCH)
+                .checked_add(Duration::from_secs(1))
+                .unwrap(),
+        );
+        let server = std::sync::Arc::new(MemoryServer::with_clock(clock.clone()));
+        // The initial batches: the first event of each collection, up to
+        // the first collection seen twice or the first heartbeat.
+        let mut tables_seen = BTreeSet::new();
+        let initial = captured
+            .iter()
+            .take_while(|e| {
+                e.event == "changes" && {
+                    let data: Value = serde_json::from_str(&e.data).unwrap();
+                    tables_seen.insert(data["table"].as_str().unwrap_or_default().to_owned())
+                }
+            })
+            .count();
+        let seed = |e: &mana_sync_core::sse::SseEvent| {
+            let data: Value = serde_json::from_str(&e.data).unwrap();
+            let rows: Vec<Value> = data["changes"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(as_pushed)
+                .collect();
+            clock.advance(Duration::from_millis(1));
+            server.seed(USER, &app, SEEDER, &rows);
+        };
+        for e in &captured[..initial] {
+            seed(e);
+        }
+        let mut session = server
+            .open_stream(request_of(c, Some(&token_for(USER)), None))
+            .unwrap_or_else(|r| panic!("{name}: refused with {}", r.status()));
+        for (i, want) in captured.iter().enumerate() {
+            let got = if want.event == "heartbeat" {
+                assert!(session.next_event().is_none(), "{name}: event {i}");
+                session.heartbeat().unwrap()
+            } else {
+                if i >= initial {
+                    seed(want);
+                }
+                session
+                    .next_event()
+                    .unwrap_or_else(|| panic!("{name}: event {i} missing"))
+            };
+            let got = sse_events(&got);
+            assert_eq!(got.len(), 1, "{name}: event {i}");
+            assert_eq!(got[0].event, want.event, "{name}: event {i}");
+            let keys = ["syncedUntil"];
+            assert_eq!(
+                blank_all(&got[0].data, &keys),
+                blank_all(&want.data, &keys),
+                "{name}: event {i}"
+            );
+        }
+        println!("{name}: {} events replayed as a stream", captured.len());
+    }
 }
