@@ -513,7 +513,7 @@ fn net_config(base: &str, client: &str) -> Config {
 /// not depend on how quickly.
 fn options() -> TransportOptions {
     TransportOptions::default()
-        .idle_timeout(Duration::from_millis(300))
+        .idle_timeout(Duration::from_secs(1))
         .head_timeout(Duration::from_secs(10))
 }
 
@@ -612,4 +612,121 @@ async fn stream_over_hyper_live_cut_silence_and_drop() {
         .await
         .unwrap();
     assert_eq!(open, 0);
+}
+
+/// The records of a replica's `tasks`, field by field, for comparison.
+fn folded(replica: &Replica) -> BTreeMap<String, Value> {
+    replica
+        .records("tasks")
+        .map(|r| (r.id.clone(), Value::Object(r.to_json())))
+        .collect()
+}
+
+fn quick_retries() -> RetryPolicy {
+    RetryPolicy::default()
+        .base(Duration::from_millis(5))
+        .cap(Duration::from_millis(20))
+}
+
+#[test]
+fn watch_into_over_ureq_completes_has_more_and_survives_cuts() {
+    let server = loopback(MemoryServer::with_clock(ManualClock::default()));
+    let base = server.base_url();
+    let transport = mana_sync_ureq::UreqTransport::new(options());
+    let reader =
+        mana_sync_core::BlockingClient::new(net_config(&base, "reader"), transport.clone())
+            .with_retry(quick_retries());
+    let writer = mana_sync_core::BlockingClient::new(net_config(&base, "writer"), transport);
+    writer
+        .push("todo", &inserts(0..1200), &Cursor::EPOCH)
+        .unwrap();
+    server.server().cut_streams_after(Some(2));
+    let mut replica = Replica::new();
+    let mut delivered = Vec::new();
+    let mut pushed = 1200;
+    let stamp = Timestamp::parse("2026-02-01T00:00:00Z").unwrap();
+    {
+        let mut events = reader.watch_into("todo", &["tasks"], &mut replica).unwrap();
+        // 1,300 inserts and 5 updates of t-0.
+        while delivered.len() < 1305 {
+            match events.next().unwrap().unwrap() {
+                StreamEvent::Changes(batch) => delivered.extend(ids(&batch.changes)),
+                StreamEvent::Reconnecting { .. } if pushed < 1300 => {
+                    let at = stamp
+                        .checked_add(Duration::from_secs(pushed as u64))
+                        .unwrap();
+                    let mut batch = inserts(pushed..pushed + 20);
+                    batch.push(Change::update("tasks", "t-0").with_field(
+                        "title",
+                        format!("v{pushed}"),
+                        at,
+                    ));
+                    writer.push("todo", &batch, &Cursor::EPOCH).unwrap();
+                    pushed += 20;
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(delivered.len(), 1305);
+    let inserts_seen: std::collections::BTreeSet<&String> =
+        delivered.iter().filter(|id| *id != "t-0").collect();
+    assert_eq!(inserts_seen.len(), 1299, "no change twice, none lost");
+    let mut truth = Replica::new();
+    writer.pull_into("todo", "tasks", &mut truth).unwrap();
+    assert_eq!(folded(&replica), folded(&truth));
+    // The first batch said hasMore: a pull completed it.
+    assert!(server
+        .server()
+        .received()
+        .iter()
+        .any(|r| r.uri.contains("/pull?")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_into_over_hyper_completes_has_more_and_survives_cuts() {
+    let server = loopback(MemoryServer::with_clock(ManualClock::default()));
+    let base = server.base_url();
+    let transport = mana_sync_hyper::HyperTransport::new(options()).unwrap();
+    let reader = mana_sync_core::AsyncClient::new(net_config(&base, "reader"), transport.clone())
+        .with_retry(quick_retries());
+    let writer = mana_sync_core::AsyncClient::new(net_config(&base, "writer"), transport);
+    writer
+        .push("todo", &inserts(0..1200), &Cursor::EPOCH)
+        .await
+        .unwrap();
+    server.server().cut_streams_after(Some(2));
+    let mut replica = Replica::new();
+    let mut delivered = Vec::new();
+    let mut pushed = 1200;
+    {
+        let mut events = Box::pin(reader.watch_into("todo", &["tasks"], &mut replica).unwrap());
+        while delivered.len() < 1300 {
+            match events.next().await.unwrap().unwrap() {
+                StreamEvent::Changes(batch) => delivered.extend(ids(&batch.changes)),
+                StreamEvent::Reconnecting { .. } if pushed < 1300 => {
+                    writer
+                        .push("todo", &inserts(pushed..pushed + 20), &Cursor::EPOCH)
+                        .await
+                        .unwrap();
+                    pushed += 20;
+                }
+                _ => {}
+            }
+        }
+    }
+    let distinct: std::collections::BTreeSet<&String> = delivered.iter().collect();
+    assert_eq!(
+        (delivered.len(), distinct.len()),
+        (1300, 1300),
+        "no change twice, none lost"
+    );
+    let mut truth = Replica::new();
+    writer.pull_into("todo", "tasks", &mut truth).await.unwrap();
+    assert_eq!(folded(&replica), folded(&truth));
+    assert!(server
+        .server()
+        .received()
+        .iter()
+        .any(|r| r.uri.contains("/pull?")));
 }
