@@ -56,18 +56,28 @@ impl HyperTransport {
     /// Fails only if rustls refuses the TLS configuration
     /// ([`Error::InvalidConfig`]).
     pub fn new(options: TransportOptions) -> Result<HyperTransport, Error> {
-        let mut http = HttpConnector::new();
-        // The URL may be https: the TLS layer above handles the scheme.
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(options.connect_timeout));
-        let https = HttpsConnectorBuilder::new()
+        let tls = HttpsConnectorBuilder::new()
             // An explicit provider, so that an application enabling another
             // rustls provider does not make the process default ambiguous.
             .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
             .map_err(|e| Error::InvalidConfig {
                 reason: format!("TLS setup failed: {e}"),
-            })?
+            })?;
+        Ok(HyperTransport::over(tls, options))
+    }
+
+    /// The pooled client over TCP (hyper-util) and this TLS layer, the whole
+    /// of opening a connection bounded by the connect timeout.
+    fn over(
+        tls: HttpsConnectorBuilder<hyper_rustls::builderstates::WantsSchemes>,
+        options: TransportOptions,
+    ) -> HyperTransport {
+        let mut http = HttpConnector::new();
+        // The URL may be https: the TLS layer above handles the scheme.
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(options.connect_timeout));
+        let https = tls
             .https_or_http()
             .enable_http1()
             .enable_http2()
@@ -82,7 +92,7 @@ impl HyperTransport {
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .build(connector);
-        Ok(HyperTransport { client, options })
+        HyperTransport { client, options }
     }
 
     /// A transport that trusts these root certificates (DER) **instead of**
@@ -118,25 +128,10 @@ impl HyperTransport {
         .map_err(|e| invalid(&e))?
         .with_root_certificates(store)
         .with_no_client_auth();
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(options.connect_timeout));
-        let https = HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .wrap_connector(http);
-        let connector = ConnectTimeout {
-            inner: https,
-            limit: options.connect_timeout,
-        };
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(connector);
-        Ok(HyperTransport { client, options })
+        Ok(HyperTransport::over(
+            HttpsConnectorBuilder::new().with_tls_config(tls),
+            options,
+        ))
     }
 
     /// The options it enforces.
@@ -150,8 +145,7 @@ impl HyperTransport {
         request: Request<Vec<u8>>,
     ) -> Result<Response<Vec<u8>>, TransportError> {
         let options = self.options;
-        let (parts, body) = request.into_parts();
-        let request = Request::from_parts(parts, Full::new(Bytes::from(body)));
+        let request = with_full_body(request);
         let response = self
             .client
             .request(request)
@@ -198,8 +192,7 @@ impl AsyncTransport for HyperTransport {
 
     async fn open(&self, request: Request<Vec<u8>>) -> Result<Response<HyperBody>, TransportError> {
         let options = self.options;
-        let (parts, body) = request.into_parts();
-        let request = Request::from_parts(parts, Full::new(Bytes::from(body)));
+        let request = with_full_body(request);
         let response =
             match tokio::time::timeout(options.head_timeout, self.client.request(request)).await {
                 Ok(result) => result.map_err(|e| request_error(e, &options))?,
@@ -251,6 +244,12 @@ impl AsyncTransport for HyperTransport {
     async fn sleep(&self, duration: Duration) {
         tokio::time::sleep(duration).await;
     }
+}
+
+/// The request with its body as hyper sends it.
+fn with_full_body(request: Request<Vec<u8>>) -> Request<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    Request::from_parts(parts, Full::new(Bytes::from(body)))
 }
 
 /// What the client's error means to the core. hyper's errors never hold the
