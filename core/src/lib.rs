@@ -44,6 +44,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod batch;
 pub mod client;
 mod clock;
 mod config;
@@ -54,6 +55,7 @@ pub mod fold;
 mod key_cache;
 mod operation;
 pub mod ops;
+mod patch;
 mod response;
 pub mod retry;
 mod rfc3339;
@@ -66,15 +68,17 @@ mod token;
 mod transport;
 pub mod wire;
 
+pub use batch::Batch;
 pub use client::{AsyncClient, BlockingClient, SharedKeyCache};
 pub use clock::{Clock, SystemClock};
 pub use config::{BaseUrl, Config};
 pub use error::{Error, TimeoutKind, TransportError};
 pub use key_cache::KeyCache;
 pub use operation::{Operation, Step};
+pub use patch::Patch;
 pub use retry::{RetryPolicy, TokenSource};
 pub use stamp::Stamp;
-pub use table::TableSpec;
+pub use table::{BadRecord, Listing, TableSpec};
 pub use timestamp::{Cursor, Timestamp, TimestampError};
 pub use token::Token;
 pub use transport::{AsyncBody, AsyncTransport, BlockingBody, BlockingTransport, TransportOptions};

@@ -11,14 +11,13 @@ use super::{stream, Settings};
 use crate::crypto::MasterKey;
 use crate::fold::{FoldReport, Record, Replica};
 use crate::ops::{
-    self, Pull, PullAll, PullAllOutcome, Push, PushOutcome, Stream, StreamEvent, StreamStep,
-    VaultKey,
+    self, PullAll, PullAllOutcome, Push, PushOutcome, Stream, StreamEvent, StreamStep, VaultKey,
 };
-use crate::TableSpec;
 use crate::{
     AsyncTransport, Change, Config, Cursor, Error, Health, Operation, Step, SyncResponse,
     TransportError,
 };
+use crate::{Batch, Listing, Patch, TableSpec};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -96,30 +95,36 @@ impl<T: AsyncTransport> AsyncClient<T> {
     }
 
     /// One page of `collection` after `since`.
+    ///
+    /// **This client's own changes are left out** (the server leaves out
+    /// the changes of the client id it is sent) unless the client was
+    /// built [`with_own_changes(true)`](Self::with_own_changes).
     pub async fn pull(
         &self,
         app_id: &str,
         collection: &str,
         since: &Cursor,
     ) -> Result<SyncResponse, Error> {
-        self.run(Pull::new(&self.settings.config, app_id, collection, since)?)
+        self.run(self.settings.pull(app_id, collection, since)?)
             .await
     }
 
     /// All of `collection` after `since`, following `hasMore`.
+    ///
+    /// **This client's own changes are left out** (the server leaves out
+    /// the changes of the client id it is sent): push, then `pull_all`
+    /// with the same client, and it returns none of them. Build the client
+    /// [`with_own_changes(true)`](Self::with_own_changes) to read them too,
+    /// or read folded records with `records` / `pull_into`, which always
+    /// include them.
     pub async fn pull_all(
         &self,
         app_id: &str,
         collection: &str,
         since: &Cursor,
     ) -> Result<PullAllOutcome, Error> {
-        self.run(PullAll::new(
-            &self.settings.config,
-            app_id,
-            collection,
-            since,
-        )?)
-        .await
+        self.run(self.settings.pull_all(app_id, collection, since)?)
+            .await
     }
 
     /// The master key of the user the token speaks for (its `sub` claim,
@@ -183,33 +188,38 @@ impl<T: AsyncTransport> AsyncClient<T> {
         Ok(records)
     }
 
+    /// Pushes a [`Batch`] of typed writes (from [`Self::batch`]) as one
+    /// operation, split into requests by the server's limits.
+    pub async fn push_batch(&self, batch: &Batch) -> Result<PushOutcome, Error> {
+        self.run(batch.push(&self.settings.config)?).await
+    }
+
     /// Creates record `id` of a typed table (encrypting its declared fields
-    /// with `key`).
+    /// with `key`). For many writes, a [`Batch`] is one operation.
     pub async fn create<R: Serialize + DeserializeOwned + Send + Sync>(
         &self,
         table: &TableSpec<R>,
         id: &str,
         value: &R,
-        key: Option<&crate::crypto::MasterKey>,
+        key: Option<&MasterKey>,
     ) -> Result<PushOutcome, Error> {
-        let now = self.settings.now();
-        let change = table.create_change(id, value, key, now)?;
-        self.push(table.app_id(), &[change], &Cursor::from(now))
-            .await
+        let mut batch = self.batch(table.app_id());
+        batch.create(table, id, value, key)?;
+        self.push_batch(&batch).await
     }
 
-    /// Sets the named fields of record `id` of a typed table.
+    /// Sets the fields of `patch` on record `id` of a typed table (each
+    /// checked against `R` when the patch was built; see [`Patch`]).
     pub async fn update<R: Serialize + DeserializeOwned + Send + Sync>(
         &self,
         table: &TableSpec<R>,
         id: &str,
-        fields: Vec<(String, serde_json::Value)>,
-        key: Option<&crate::crypto::MasterKey>,
+        patch: Patch<R>,
+        key: Option<&MasterKey>,
     ) -> Result<PushOutcome, Error> {
-        let now = self.settings.now();
-        let change = table.update_change(id, fields, key, now)?;
-        self.push(table.app_id(), &[change], &Cursor::from(now))
-            .await
+        let mut batch = self.batch(table.app_id());
+        batch.update(table, id, patch, key)?;
+        self.push_batch(&batch).await
     }
 
     /// Soft-deletes record `id` of a typed table.
@@ -218,31 +228,32 @@ impl<T: AsyncTransport> AsyncClient<T> {
         table: &TableSpec<R>,
         id: &str,
     ) -> Result<PushOutcome, Error> {
-        let now = self.settings.now();
-        self.push(
-            table.app_id(),
-            &[table.delete_change(id, now)],
-            &Cursor::from(now),
-        )
-        .await
+        let mut batch = self.batch(table.app_id());
+        batch.delete(table, id)?;
+        self.push_batch(&batch).await
     }
 
-    /// The live records of a typed table, decrypted with `key`.
+    /// The live records of a typed table, decrypted with `key` (this
+    /// client's own writes included): those that decode as `R`, and a
+    /// report of those that do not ([`Listing::bad`], each with its id and
+    /// why, never a decrypted value), so one bad record does not hide the
+    /// others. [`Listing::all`] turns it into all-or-nothing.
     pub async fn list<R: Serialize + DeserializeOwned + Send + Sync>(
         &self,
         table: &TableSpec<R>,
-        key: Option<&crate::crypto::MasterKey>,
-    ) -> Result<Vec<R>, Error> {
+        key: Option<&MasterKey>,
+    ) -> Result<Listing<R>, Error> {
         let records = self.records(table.app_id(), table.table(), false).await?;
-        records.iter().map(|r| table.decode(r, key)).collect()
+        Ok(table.decode_all(&records, key))
     }
 
-    /// One live record of a typed table, decrypted with `key`.
+    /// One live record of a typed table, decrypted with `key`; an error
+    /// only if that record cannot be read as `R` (others are not decoded).
     pub async fn get<R: Serialize + DeserializeOwned + Send + Sync>(
         &self,
         table: &TableSpec<R>,
         id: &str,
-        key: Option<&crate::crypto::MasterKey>,
+        key: Option<&MasterKey>,
     ) -> Result<Option<R>, Error> {
         let records = self.records(table.app_id(), table.table(), false).await?;
         records
