@@ -50,7 +50,8 @@ impl<T: BlockingTransport> BlockingClient<T> {
         loop {
             match op.step(self.settings.now()) {
                 Step::Send(request) => {
-                    let response = self.transport.send(request);
+                    let uri = request.uri().clone();
+                    let response = self.transport.send(request).map_err(|e| e.at(&uri));
                     op.on_response(self.settings.now(), response);
                 }
                 Step::Wait(d) => self.transport.sleep(d),
@@ -338,7 +339,9 @@ impl<T: BlockingTransport> Iterator for StreamIter<'_, T> {
             match self.op.step(settings.now()) {
                 StreamStep::Open(request) => {
                     self.body = None;
-                    let head = transport.open(request).map(|response| {
+                    let uri = request.uri().clone();
+                    let head = transport.open(request).map_err(|e| e.at(&uri));
+                    let head = head.map(|response| {
                         let (parts, body) = response.into_parts();
                         self.body = Some(body);
                         Response::from_parts(parts, ())
@@ -353,7 +356,8 @@ impl<T: BlockingTransport> Iterator for StreamIter<'_, T> {
                     self.op.on_chunk(settings.now(), chunk);
                 }
                 StreamStep::Send(request) => {
-                    let response = transport.send(request);
+                    let uri = request.uri().clone();
+                    let response = transport.send(request).map_err(|e| e.at(&uri));
                     self.op.on_response(settings.now(), response);
                 }
                 StreamStep::Wait(d) => {

@@ -54,7 +54,8 @@ impl<T: AsyncTransport> AsyncClient<T> {
         loop {
             match op.step(self.settings.now()) {
                 Step::Send(request) => {
-                    let response = self.transport.send(request).await;
+                    let uri = request.uri().clone();
+                    let response = self.transport.send(request).await.map_err(|e| e.at(&uri));
                     op.on_response(self.settings.now(), response);
                 }
                 Step::Wait(d) => self.transport.sleep(d).await,
@@ -317,7 +318,9 @@ impl<T: AsyncTransport> AsyncClient<T> {
                 match state.op.step(settings.now()) {
                     StreamStep::Open(request) => {
                         state.body = None;
-                        let head = self.transport.open(request).await.map(|response| {
+                        let uri = request.uri().clone();
+                        let head = self.transport.open(request).await.map_err(|e| e.at(&uri));
+                        let head = head.map(|response| {
                             let (parts, body) = response.into_parts();
                             state.body = Some(body);
                             Response::from_parts(parts, ())
@@ -332,7 +335,8 @@ impl<T: AsyncTransport> AsyncClient<T> {
                         state.op.on_chunk(settings.now(), chunk);
                     }
                     StreamStep::Send(request) => {
-                        let response = self.transport.send(request).await;
+                        let uri = request.uri().clone();
+                        let response = self.transport.send(request).await.map_err(|e| e.at(&uri));
                         state.op.on_response(settings.now(), response);
                     }
                     StreamStep::Wait(d) => {

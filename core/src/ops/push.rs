@@ -183,7 +183,7 @@ impl Push {
             stored_at_least,
             stored_at_most,
             total: self.encoded.len(),
-            source: Box::new(error),
+            cause: Box::new(error),
         }))
     }
 }
