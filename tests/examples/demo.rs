@@ -23,11 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .enumerate()
         .map(|(i, title)| {
             let data = json!({"title": title, "isCompleted": false, "order": i});
-            Change::insert(
-                "tasks",
-                format!("task-{i}"),
-                data.as_object().cloned().unwrap_or_default(),
-            )
+            Change::insert("tasks", format!("task-{i}"), data.as_object().cloned().unwrap_or_default())
         })
         .collect();
     changes.push(Change::update("tasks", "task-0").with_field("isCompleted", true, now));
@@ -40,9 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // An async reader.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let pulled = runtime.block_on(async {
         let reader = mana_sync_hyper::client(Config::new(&url, token.clone(), "demo-hyper")?)?;
         reader.pull_all("todo", "tasks", &Cursor::EPOCH).await
@@ -65,22 +59,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The blocking client reads the same.
     let reader = mana_sync_ureq::client(Config::new(&url, token, "demo-ureq-reader")?)?;
     let again = reader.pull_all("todo", "tasks", &Cursor::EPOCH)?;
-    println!(
-        "ureq: pulled {} changes; nothing new after the cursor: {}",
-        again.changes.len(),
-        {
-            reader
-                .pull("todo", "tasks", &again.cursor)?
-                .server_changes
-                .is_empty()
-        }
-    );
+    println!("ureq: pulled {} changes; nothing new after the cursor: {}", again.changes.len(), {
+        reader.pull("todo", "tasks", &again.cursor)?.server_changes.is_empty()
+    });
     println!(
         "the writer's own pull leaves its changes out: {} changes",
-        writer
-            .pull_all("todo", "tasks", &Cursor::EPOCH)?
-            .changes
-            .len()
+        writer.pull_all("todo", "tasks", &Cursor::EPOCH)?.changes.len()
     );
     println!(
         "server: {} TCP connections for {} requests",
