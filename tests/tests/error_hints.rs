@@ -99,3 +99,16 @@ fn a_partial_push_says_its_cause_once() {
     assert_no_repeats(&e);
     assert_eq!(e.status(), Some(502));
 }
+
+#[test]
+fn a_field_that_does_not_decrypt_says_so_once() {
+    use mana_sync_core::crypto::{decrypt_fields, encrypt_fields, MasterKey, OsRng};
+    let key = MasterKey::from_bytes(&[1; 32]).unwrap();
+    let mut record = serde_json::Map::new();
+    record.insert("title".into(), "x".into());
+    encrypt_fields(&key, &mut record, &["title"], &mut OsRng).unwrap();
+    let wrong = MasterKey::from_bytes(&[2; 32]).unwrap();
+    let e = Error::from(decrypt_fields(&wrong, &mut record, &["title"]).unwrap_err());
+    assert!(e.to_string().contains("title"), "{e}");
+    assert_no_repeats(&e);
+}

@@ -23,6 +23,29 @@ use serde::Serialize;
 ///
 /// Network users get one from `mana_sync_ureq::client(config)`; tests get one
 /// from `mana_sync_testkit` with an in-process transport and a fixed clock.
+/// Clones are cheap and share the transport, the key cache and the retry
+/// settings.
+///
+/// ```
+/// use mana_sync_core::{Config, Cursor};
+/// use mana_sync_testkit::{token_for, InProcess};
+/// use serde_json::json;
+///
+/// // In real use: mana_sync_ureq::client(Config::new("https://sync.example.com", jwt, "my-tool")?)?
+/// let net = InProcess::default();
+/// let client = net.blocking_client(Config::new("http://mana.test", token_for("user-1"), "my-tool")?);
+///
+/// let task = json!({"title": "Buy milk"}).as_object().cloned().unwrap_or_default();
+/// client.push_insert("todo", "tasks", "t-1", task)?;
+///
+/// // The server leaves out this client's own changes...
+/// assert!(client.pull_all("todo", "tasks", &Cursor::EPOCH)?.changes.is_empty());
+/// // ...unless asked for them; folded records always include them.
+/// let reader = client.clone().with_own_changes(true);
+/// assert_eq!(reader.pull_all("todo", "tasks", &Cursor::EPOCH)?.changes.len(), 1);
+/// assert_eq!(client.records("todo", "tasks", false)?[0].id, "t-1");
+/// # Ok::<(), mana_sync_core::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct BlockingClient<T> {
     settings: Settings,

@@ -26,7 +26,30 @@ use serde::Serialize;
 ///
 /// Network users get one from `mana_sync_hyper::client(config)`; tests get
 /// one from `mana_sync_testkit` with an in-process transport and a fixed
-/// clock.
+/// clock. Clones are cheap (they share the transport, the key cache and the
+/// retry settings) and can move into spawned tasks.
+///
+/// ```
+/// use mana_sync_core::{Change, Config, Cursor, Timestamp};
+/// use mana_sync_testkit::{token_for, InProcess};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // In real use: mana_sync_hyper::client(Config::new("https://sync.example.com", jwt, "my-agent")?)?
+/// let net = InProcess::default();
+/// let agent = net.async_client(Config::new("http://mana.test", token_for("user-1"), "my-agent")?);
+/// let phone = net.async_client(Config::new("http://mana.test", token_for("user-1"), "phone")?);
+///
+/// let at = Timestamp::parse("2026-04-23T11:19:00Z")?;
+/// let changes = [Change::update("tasks", "t-1").with_field("isCompleted", true, at)];
+/// let pushed = phone.push("todo", &changes, &Cursor::EPOCH).await?;
+/// assert_eq!(pushed.requests, 1);
+///
+/// let seen = agent.pull_all("todo", "tasks", &Cursor::EPOCH).await?;
+/// assert_eq!(seen.changes[0].id, "t-1");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct AsyncClient<T> {
     settings: Settings,
