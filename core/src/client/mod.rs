@@ -1,5 +1,5 @@
 //! The facades: [`BlockingClient`] and [`AsyncClient`], each a transport and
-//! the [`Settings`] they share (config, clock, key cache, retry policy,
+//! the settings they share (config, clock, key cache, retry policy,
 //! token source), and a loop that drives any [`crate::Operation`].
 
 mod blocking;
