@@ -42,6 +42,7 @@ fn a_refused_connection_names_host_and_port_ureq() {
         .unwrap()
         .with_retry(RetryPolicy::none());
     let e = client.pull("todo", "tasks", &Cursor::EPOCH).unwrap_err();
+    println!("{e}");
     assert!(matches!(e, Error::Transport(_)), "{e:?}");
     assert!(e.to_string().contains(&format!("127.0.0.1:{port}")), "{e}");
     assert_no_repeats(&e);
@@ -56,6 +57,7 @@ async fn a_refused_connection_names_host_and_port_hyper() {
         .unwrap()
         .with_retry(RetryPolicy::none());
     let e = client.health().await.unwrap_err();
+    println!("{e}");
     assert!(matches!(e, Error::Transport(_)), "{e:?}");
     assert!(e.to_string().contains(&format!("127.0.0.1:{port}")), "{e}");
     assert_no_repeats(&e);

@@ -146,6 +146,11 @@ mod tests {
         assert_send(&client.pull("todo", "tasks", &Cursor::EPOCH));
         assert_send(&client.pull_all("todo", "tasks", &Cursor::EPOCH));
         assert_send(&client.health());
+        let table: TableSpec<Value> = TableSpec::new("todo", "tasks");
+        let batch = client.batch("todo");
+        assert_send(&client.push_batch(&batch));
+        assert_send(&client.list(&table, None));
+        assert_send(&client.update(&table, "t-1", table.patch(), None));
         let request = http::Request::new(Vec::new());
         assert_send(&mana_sync_core::AsyncTransport::send(
             client.transport(),
