@@ -11,6 +11,10 @@
 //!   [`KeyCache`] keeps master keys per user for a few minutes;
 //! * [`fold`]: changes folded into records, field-level last-write-wins, as the
 //!   browser does it ([`fold::Replica`]);
+//! * [`TableSpec`]: a typed table (your record type, its encrypted fields),
+//!   written with [`Patch`]es checked against the type and [`Batch`]es
+//!   pushed as one operation, read as a [`Listing`] that reports the
+//!   records that do not decode;
 //! * [`ops`]: operations ([`ops::Push`], [`ops::Pull`], [`ops::PullAll`],
 //!   [`ops::Health`], [`ops::VaultKey`]) that build [`http::Request`] values and read
 //!   [`http::Response`] values, with no sockets, no clock and no randomness:
