@@ -91,8 +91,8 @@ impl Failure {
             }
             Error::Crypto(e) => Failure::from(e),
             Error::Field(e) => Failure::from(e),
-            Error::PartialPush { source, .. } => {
-                Failure::new(Failure::from_error(source, url).code, text)
+            Error::PartialPush { cause, .. } => {
+                Failure::new(Failure::from_error(cause, url).code, text)
             }
             _ => Failure::new(SERVER, text),
         }
@@ -172,7 +172,7 @@ mod tests {
                     stored_at_least: 1,
                     stored_at_most: 1,
                     total: 2,
-                    source: Box::new(Error::Unauthorized {
+                    cause: Box::new(Error::Unauthorized {
                         status: 401,
                         body: String::new(),
                     }),

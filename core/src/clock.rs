@@ -25,6 +25,6 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        Timestamp::system_now()
+        Timestamp::now()
     }
 }

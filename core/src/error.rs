@@ -51,11 +51,13 @@ pub enum TransportError {
     /// response.
     #[error("{message}")]
     Other {
-        /// What happened, with the causes.
+        /// What happened, with the causes, and (when the client's driver
+        /// knows it) the `host:port` it tried.
         message: String,
-        /// The underlying error.
-        #[source]
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+        /// The underlying error, to downcast. Its text and its causes' are
+        /// already in `message`, so it is not [`std::error::Error::source`]:
+        /// a printer of the chain would show every line twice.
+        cause: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 }
 
@@ -75,7 +77,7 @@ impl TransportError {
         }
         TransportError::Other {
             message: bound_text(&message),
-            source: Some(Box::new(error)),
+            cause: Some(Box::new(error)),
         }
     }
 
@@ -84,7 +86,7 @@ impl TransportError {
     pub fn message(message: impl Into<String>) -> TransportError {
         TransportError::Other {
             message: bound_text(&message.into()),
-            source: None,
+            cause: None,
         }
     }
 }
@@ -141,8 +143,10 @@ pub enum Error {
         body: String,
     },
     /// Any other status that is neither success nor a server error
-    /// (404, 408, 409, 429, a redirect, ...).
-    #[error("the server answered {status}: {body}")]
+    /// (404, 408, 409, 429, a redirect, ...). A 404 says that the base URL
+    /// (or its path prefix) is probably wrong: every route of the protocol
+    /// exists on a real server.
+    #[error("the server answered {status}: {body}{}", status_hint(*.status))]
     Rejected {
         /// The status.
         status: u16,
@@ -158,8 +162,10 @@ pub enum Error {
         body: String,
     },
     /// The exchange failed below HTTP: DNS, refused, reset, TLS. Transient.
+    /// The message names the `host:port` tried and holds the causes (so
+    /// the transport error is not also the [`std::error::Error::source`]).
     #[error("could not reach the server: {0}")]
-    Transport(#[source] TransportError),
+    Transport(TransportError),
     /// A time limit ran out. Transient.
     #[error("timed out {kind} (limit {limit:?})")]
     Timeout {
@@ -203,7 +209,7 @@ pub enum Error {
     /// whole batch again is safe: duplicates are harmless to the fold.
     #[error(
         "push stopped after at least {stored_at_least} and at most {stored_at_most} of {total} \
-         changes were stored, from the start of the batch ({source}); pushing the batch again \
+         changes were stored, from the start of the batch ({cause}); pushing the batch again \
          is safe"
     )]
     PartialPush {
@@ -215,9 +221,9 @@ pub enum Error {
         stored_at_most: usize,
         /// How many the batch held.
         total: usize,
-        /// What stopped it.
-        #[source]
-        source: Box<Error>,
+        /// What stopped it (in the message too, so it is not also the
+        /// [`std::error::Error::source`]).
+        cause: Box<Error>,
     },
     /// The request could not be built from what was given (nothing was sent).
     #[error("invalid request (nothing was sent): {reason}")]
@@ -278,7 +284,7 @@ impl Error {
             Error::PaymentRequired { .. } => Some(402),
             Error::BadRequest { .. } => Some(400),
             Error::MethodNotAllowed { .. } => Some(405),
-            Error::PartialPush { source, .. } => source.status(),
+            Error::PartialPush { cause, .. } => cause.status(),
             _ => None,
         }
     }
@@ -291,8 +297,43 @@ impl Error {
             Error::Rejected { status, .. } | Error::VaultFetch { status, .. } => {
                 matches!(status, 408 | 429 | 500..=599)
             }
-            Error::PartialPush { source, .. } => source.is_transient(),
+            Error::PartialPush { cause, .. } => cause.is_transient(),
             _ => false,
+        }
+    }
+}
+
+/// What a status says about the setup, after the server's text.
+fn status_hint(status: u16) -> &'static str {
+    match status {
+        404 => {
+            "; the base URL (or its path prefix) is probably wrong: every mana-sync route \
+             exists on a real server"
+        }
+        _ => "",
+    }
+}
+
+impl TransportError {
+    /// Names the `host:port` of `uri` in the message (the drivers call
+    /// this with each request's URI, so that a refused connection says
+    /// where it tried).
+    pub fn at(self, uri: &http::Uri) -> TransportError {
+        match self {
+            TransportError::Other { message, cause } => {
+                let Some(host) = uri.host() else {
+                    return TransportError::Other { message, cause };
+                };
+                let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+                    Some("https") => 443,
+                    _ => 80,
+                });
+                TransportError::Other {
+                    message: bound_text(&format!("{host}:{port}: {message}")),
+                    cause,
+                }
+            }
+            other => other,
         }
     }
 }

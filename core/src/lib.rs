@@ -11,6 +11,10 @@
 //!   [`KeyCache`] keeps master keys per user for a few minutes;
 //! * [`fold`]: changes folded into records, field-level last-write-wins, as the
 //!   browser does it ([`fold::Replica`]);
+//! * [`TableSpec`]: a typed table (your record type, its encrypted fields),
+//!   written with [`Patch`]es checked against the type and [`Batch`]es
+//!   pushed as one operation, read as a [`Listing`] that reports the
+//!   records that do not decode;
 //! * [`ops`]: operations ([`ops::Push`], [`ops::Pull`], [`ops::PullAll`],
 //!   [`ops::Health`], [`ops::VaultKey`]) that build [`http::Request`] values and read
 //!   [`http::Response`] values, with no sockets, no clock and no randomness:
@@ -44,6 +48,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod batch;
 pub mod client;
 mod clock;
 mod config;
@@ -54,6 +59,7 @@ pub mod fold;
 mod key_cache;
 mod operation;
 pub mod ops;
+mod patch;
 mod response;
 pub mod retry;
 mod rfc3339;
@@ -66,15 +72,17 @@ mod token;
 mod transport;
 pub mod wire;
 
+pub use batch::Batch;
 pub use client::{AsyncClient, BlockingClient, SharedKeyCache};
 pub use clock::{Clock, SystemClock};
 pub use config::{BaseUrl, Config};
 pub use error::{Error, TimeoutKind, TransportError};
 pub use key_cache::KeyCache;
 pub use operation::{Operation, Step};
+pub use patch::Patch;
 pub use retry::{RetryPolicy, TokenSource};
 pub use stamp::Stamp;
-pub use table::TableSpec;
+pub use table::{BadRecord, Listing, TableSpec};
 pub use timestamp::{Cursor, Timestamp, TimestampError};
 pub use token::Token;
 pub use transport::{AsyncBody, AsyncTransport, BlockingBody, BlockingTransport, TransportOptions};

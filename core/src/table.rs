@@ -9,7 +9,39 @@ use serde_json::{Map, Value};
 
 use crate::crypto::{decrypt_fields, encrypt_fields, MasterKey, OsRng};
 use crate::fold::Record;
-use crate::{Change, Error, Timestamp};
+use crate::{Change, Error, Patch, Timestamp};
+
+/// The records of a typed table: those that decode as `T`, and those that
+/// do not, each with why (one bad record does not hide the others).
+#[derive(Debug)]
+pub struct Listing<T> {
+    /// The records that decode, in the replica's order (by id).
+    pub records: Vec<T>,
+    /// The records that do not: a field `T` cannot read, a missing field,
+    /// a value that does not decrypt.
+    pub bad: Vec<BadRecord>,
+}
+
+/// A record of a typed table that could not be read as its type.
+#[derive(Debug)]
+pub struct BadRecord {
+    /// The record's id.
+    pub id: String,
+    /// Why: names the field and the expected type, never a decrypted
+    /// value.
+    pub error: Error,
+}
+
+impl<T> Listing<T> {
+    /// The records that decode, failing with the first bad record's error
+    /// if there is one: for callers that want all or nothing.
+    pub fn all(self) -> Result<Vec<T>, Error> {
+        match self.bad.into_iter().next() {
+            Some(bad) => Err(bad.error),
+            None => Ok(self.records),
+        }
+    }
+}
 
 /// A table declared once, then written and read as `T`: writes encrypt the
 /// declared fields, reads decrypt them.
@@ -103,15 +135,7 @@ impl<T: Serialize + DeserializeOwned> TableSpec<T> {
         key: Option<&MasterKey>,
         now: Timestamp,
     ) -> Result<Change, Error> {
-        let Value::Object(mut data) =
-            serde_json::to_value(value).map_err(|e| Error::InvalidRequest {
-                reason: format!("the record cannot be written as JSON: {e}"),
-            })?
-        else {
-            return Err(Error::InvalidRequest {
-                reason: "a record must serialise to a JSON object".into(),
-            });
-        };
+        let mut data = crate::patch::object(value)?;
         data.entry("id").or_insert_with(|| Value::from(id));
         for stamp in ["createdAt", "updatedAt"] {
             data.entry(stamp)
@@ -121,16 +145,17 @@ impl<T: Serialize + DeserializeOwned> TableSpec<T> {
         Ok(Change::insert(&self.table, id, data))
     }
 
-    /// The update that sets the named fields of record `id`, each written at
-    /// `now` (and `updatedAt` with them).
+    /// The update that sets the fields of `patch` on record `id`, each
+    /// written at `now` (and `updatedAt` with them), the declared fields
+    /// encrypted with `key`.
     pub fn update_change(
         &self,
         id: &str,
-        fields: impl IntoIterator<Item = (String, Value)>,
+        patch: Patch<T>,
         key: Option<&MasterKey>,
         now: Timestamp,
     ) -> Result<Change, Error> {
-        let mut values: Map<String, Value> = fields.into_iter().collect();
+        let mut values = patch.into_fields();
         values.insert("updatedAt".into(), Value::from(now.to_string()));
         self.encrypt(&mut values, key)?;
         Ok(values
@@ -140,12 +165,41 @@ impl<T: Serialize + DeserializeOwned> TableSpec<T> {
             }))
     }
 
+    /// An empty [`Patch`] of this table's record type.
+    pub fn patch(&self) -> Patch<T> {
+        Patch::new()
+    }
+
     /// The soft delete of record `id` at `now`.
     pub fn delete_change(&self, id: &str, now: Timestamp) -> Change {
         Change::delete(&self.table, id, now)
     }
 
-    /// Reads a folded record as `T`, decrypting the declared fields.
+    /// Reads folded records as `T`: those that decode, and a report of
+    /// those that do not (what [`crate::BlockingClient::list`] returns).
+    pub fn decode_all<'a>(
+        &self,
+        records: impl IntoIterator<Item = &'a Record>,
+        key: Option<&MasterKey>,
+    ) -> Listing<T> {
+        let mut listing = Listing {
+            records: Vec::new(),
+            bad: Vec::new(),
+        };
+        for record in records {
+            match self.decode(record, key) {
+                Ok(value) => listing.records.push(value),
+                Err(error) => listing.bad.push(BadRecord {
+                    id: record.id.clone(),
+                    error,
+                }),
+            }
+        }
+        listing
+    }
+
+    /// Reads a folded record as `T`, decrypting the declared fields. The
+    /// error names the record and the field, never a decrypted value.
     pub fn decode(&self, record: &Record, key: Option<&MasterKey>) -> Result<T, Error> {
         let mut json = record.to_json();
         let names: Vec<&str> = self.encrypted.iter().map(String::as_str).collect();
@@ -170,21 +224,7 @@ impl<T: Serialize + DeserializeOwned> TableSpec<T> {
             // "…"`), which may be a decrypted secret: keep only what names
             // the type, never the value.
             let path = e.path().to_string();
-            let message = e.into_inner().to_string();
-            let message = if message.starts_with("missing field")
-                || message.starts_with("unknown field")
-                || message.starts_with("duplicate field")
-            {
-                message
-            } else {
-                match message.rfind(", expected ") {
-                    Some(i) => format!(
-                        "the value does not fit the record type (expected {}; the value is not shown)",
-                        message.get(i + ", expected ".len()..).unwrap_or_default()
-                    ),
-                    None => "the value does not fit the record type (the value is not shown)".into(),
-                }
-            };
+            let message = crate::patch::without_value(&e.into_inner().to_string());
             Error::Decode {
                 what: "record",
                 path: crate::error::bound(&format!("{}: {path}", record.id), 200),

@@ -124,9 +124,18 @@ impl Timestamp {
         self.0.to_string()
     }
 
-    /// The current instant from the system clock. The operations of this crate
-    /// never call it: they take `now` as an argument.
-    pub(crate) fn system_now() -> Timestamp {
+    /// The current instant from the system clock (what
+    /// [`crate::SystemClock`] reads), e.g. for [`crate::fold::Replica::apply_all`].
+    /// The operations of this crate never call it: they take `now` as an
+    /// argument.
+    ///
+    /// ```
+    /// use mana_sync_core::Timestamp;
+    ///
+    /// let now = Timestamp::now();
+    /// assert!(now > Timestamp::UNIX_EPOCH);
+    /// ```
+    pub fn now() -> Timestamp {
         Timestamp(jiff::Timestamp::now())
     }
 }

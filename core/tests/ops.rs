@@ -278,13 +278,13 @@ fn push_failing_after_a_stored_request_is_partial() {
             stored_at_least,
             stored_at_most,
             total,
-            source,
+            cause,
         }) => {
             // The second request's changes are each their own transaction:
             // all but the failing one may be stored.
             assert_eq!((stored_at_least, stored_at_most, total), (200, 299, 300));
             assert!(
-                matches!(*source, Error::Server { status: 500, ref body } if body == "failed to record change: boom")
+                matches!(*cause, Error::Server { status: 500, ref body } if body == "failed to record change: boom")
             );
         }
         other => panic!("{other:?}"),
@@ -426,7 +426,7 @@ fn the_token_never_shows() {
             stored_at_least: 1,
             stored_at_most: 2,
             total: 2,
-            source: Box::new(Error::Server {
+            cause: Box::new(Error::Server {
                 status: 500,
                 body: "x".into(),
             }),

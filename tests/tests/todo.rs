@@ -9,7 +9,7 @@ mod common;
 use common::{Setup, Via};
 use mana_sync_core::crypto::MasterKey;
 use mana_sync_core::fold::Replica;
-use mana_sync_core::TableSpec;
+use mana_sync_core::{Patch, TableSpec};
 use mana_sync_testkit::Vault;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -76,16 +76,17 @@ fn todo_flow(setup: &Setup) {
     app.update(
         &spec,
         "t-0",
-        vec![
-            ("isCompleted".into(), json!(true)),
-            ("title".into(), json!("Buy oat milk")),
-        ],
+        Patch::new()
+            .set("isCompleted", true)
+            .unwrap()
+            .set("title", "Buy oat milk")
+            .unwrap(),
         key,
     )
     .unwrap();
     app.delete(&spec, "t-1").unwrap();
 
-    let listed = as_tasks(app.list(&spec, key).unwrap());
+    let listed = as_tasks(app.list(&spec, key).unwrap().all().unwrap());
     assert_eq!(
         listed,
         vec![
@@ -109,7 +110,13 @@ fn todo_flow(setup: &Setup) {
         "{titles:?}"
     );
     // Without the key, reading says so instead of returning ciphertext.
-    assert!(app.list(&spec, None).is_err());
+    let listing = app.list(&spec, None).unwrap();
+    assert!(listing.records.is_empty());
+    assert_eq!(listing.bad.len(), 2);
+    assert!(listing
+        .bad
+        .iter()
+        .all(|b| b.error.to_string().contains("master key")));
 }
 
 fn snapshot_then_incremental(setup: &Setup) {
@@ -127,7 +134,12 @@ fn snapshot_then_incremental(setup: &Setup) {
 
     setup.clock.advance(std::time::Duration::from_secs(1));
     writer
-        .update(&spec, "n-1", vec![("text".into(), json!("changed"))], None)
+        .update(
+            &spec,
+            "n-1",
+            Patch::new().set("text", "changed").unwrap(),
+            None,
+        )
         .unwrap();
     writer.delete(&spec, "n-2").unwrap();
     writer

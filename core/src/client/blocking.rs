@@ -9,10 +9,9 @@ use super::{stream, Settings};
 use crate::crypto::MasterKey;
 use crate::fold::{FoldReport, Record, Replica};
 use crate::ops::{
-    self, Pull, PullAll, PullAllOutcome, Push, PushOutcome, Stream, StreamEvent, StreamStep,
-    VaultKey,
+    self, PullAll, PullAllOutcome, Push, PushOutcome, Stream, StreamEvent, StreamStep, VaultKey,
 };
-use crate::TableSpec;
+use crate::{Batch, Listing, Patch, TableSpec};
 use crate::{
     BlockingBody, BlockingTransport, Change, Config, Cursor, Error, Health, Operation, Step,
     SyncResponse, TransportError,
@@ -24,6 +23,29 @@ use serde::Serialize;
 ///
 /// Network users get one from `mana_sync_ureq::client(config)`; tests get one
 /// from `mana_sync_testkit` with an in-process transport and a fixed clock.
+/// Clones are cheap and share the transport, the key cache and the retry
+/// settings.
+///
+/// ```
+/// use mana_sync_core::{Config, Cursor};
+/// use mana_sync_testkit::{token_for, InProcess};
+/// use serde_json::json;
+///
+/// // In real use: mana_sync_ureq::client(Config::new("https://sync.example.com", jwt, "my-tool")?)?
+/// let net = InProcess::default();
+/// let client = net.blocking_client(Config::new("http://mana.test", token_for("user-1"), "my-tool")?);
+///
+/// let task = json!({"title": "Buy milk"}).as_object().cloned().unwrap_or_default();
+/// client.push_insert("todo", "tasks", "t-1", task)?;
+///
+/// // The server leaves out this client's own changes...
+/// assert!(client.pull_all("todo", "tasks", &Cursor::EPOCH)?.changes.is_empty());
+/// // ...unless asked for them; folded records always include them.
+/// let reader = client.clone().with_own_changes(true);
+/// assert_eq!(reader.pull_all("todo", "tasks", &Cursor::EPOCH)?.changes.len(), 1);
+/// assert_eq!(client.records("todo", "tasks", false)?[0].id, "t-1");
+/// # Ok::<(), mana_sync_core::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct BlockingClient<T> {
     settings: Settings,
@@ -51,7 +73,8 @@ impl<T: BlockingTransport> BlockingClient<T> {
         loop {
             match op.step(self.settings.now()) {
                 Step::Send(request) => {
-                    let response = self.transport.send(request);
+                    let uri = request.uri().clone();
+                    let response = self.transport.send(request).map_err(|e| e.at(&uri));
                     op.on_response(self.settings.now(), response);
                 }
                 Step::Wait(d) => self.transport.sleep(d),
@@ -90,28 +113,34 @@ impl<T: BlockingTransport> BlockingClient<T> {
     }
 
     /// One page of `collection` after `since`.
+    ///
+    /// **This client's own changes are left out** (the server leaves out
+    /// the changes of the client id it is sent) unless the client was
+    /// built [`with_own_changes(true)`](Self::with_own_changes).
     pub fn pull(
         &self,
         app_id: &str,
         collection: &str,
         since: &Cursor,
     ) -> Result<SyncResponse, Error> {
-        self.run(Pull::new(&self.settings.config, app_id, collection, since)?)
+        self.run(self.settings.pull(app_id, collection, since)?)
     }
 
     /// All of `collection` after `since`, following `hasMore`.
+    ///
+    /// **This client's own changes are left out** (the server leaves out
+    /// the changes of the client id it is sent): push, then `pull_all`
+    /// with the same client, and it returns none of them. Build the client
+    /// [`with_own_changes(true)`](Self::with_own_changes) to read them too,
+    /// or read folded records with `records` / `pull_into`, which always
+    /// include them.
     pub fn pull_all(
         &self,
         app_id: &str,
         collection: &str,
         since: &Cursor,
     ) -> Result<PullAllOutcome, Error> {
-        self.run(PullAll::new(
-            &self.settings.config,
-            app_id,
-            collection,
-            since,
-        )?)
+        self.run(self.settings.pull_all(app_id, collection, since)?)
     }
 
     /// The master key of the user the token speaks for (its `sub` claim,
@@ -175,31 +204,38 @@ impl<T: BlockingTransport> BlockingClient<T> {
         Ok(records)
     }
 
+    /// Pushes a [`Batch`] of typed writes (from [`Self::batch`]) as one
+    /// operation, split into requests by the server's limits.
+    pub fn push_batch(&self, batch: &Batch) -> Result<PushOutcome, Error> {
+        self.run(batch.push(&self.settings.config)?)
+    }
+
     /// Creates record `id` of a typed table (encrypting its declared fields
-    /// with `key`).
+    /// with `key`). For many writes, a [`Batch`] is one operation.
     pub fn create<R: Serialize + DeserializeOwned>(
         &self,
         table: &TableSpec<R>,
         id: &str,
         value: &R,
-        key: Option<&crate::crypto::MasterKey>,
+        key: Option<&MasterKey>,
     ) -> Result<PushOutcome, Error> {
-        let now = self.settings.now();
-        let change = table.create_change(id, value, key, now)?;
-        self.push(table.app_id(), &[change], &Cursor::from(now))
+        let mut batch = self.batch(table.app_id());
+        batch.create(table, id, value, key)?;
+        self.push_batch(&batch)
     }
 
-    /// Sets the named fields of record `id` of a typed table.
+    /// Sets the fields of `patch` on record `id` of a typed table (each
+    /// checked against `R` when the patch was built; see [`Patch`]).
     pub fn update<R: Serialize + DeserializeOwned>(
         &self,
         table: &TableSpec<R>,
         id: &str,
-        fields: Vec<(String, serde_json::Value)>,
-        key: Option<&crate::crypto::MasterKey>,
+        patch: Patch<R>,
+        key: Option<&MasterKey>,
     ) -> Result<PushOutcome, Error> {
-        let now = self.settings.now();
-        let change = table.update_change(id, fields, key, now)?;
-        self.push(table.app_id(), &[change], &Cursor::from(now))
+        let mut batch = self.batch(table.app_id());
+        batch.update(table, id, patch, key)?;
+        self.push_batch(&batch)
     }
 
     /// Soft-deletes record `id` of a typed table.
@@ -208,30 +244,32 @@ impl<T: BlockingTransport> BlockingClient<T> {
         table: &TableSpec<R>,
         id: &str,
     ) -> Result<PushOutcome, Error> {
-        let now = self.settings.now();
-        self.push(
-            table.app_id(),
-            &[table.delete_change(id, now)],
-            &Cursor::from(now),
-        )
+        let mut batch = self.batch(table.app_id());
+        batch.delete(table, id)?;
+        self.push_batch(&batch)
     }
 
-    /// The live records of a typed table, decrypted with `key`.
+    /// The live records of a typed table, decrypted with `key` (this
+    /// client's own writes included): those that decode as `R`, and a
+    /// report of those that do not ([`Listing::bad`], each with its id and
+    /// why, never a decrypted value), so one bad record does not hide the
+    /// others. [`Listing::all`] turns it into all-or-nothing.
     pub fn list<R: Serialize + DeserializeOwned>(
         &self,
         table: &TableSpec<R>,
-        key: Option<&crate::crypto::MasterKey>,
-    ) -> Result<Vec<R>, Error> {
+        key: Option<&MasterKey>,
+    ) -> Result<Listing<R>, Error> {
         let records = self.records(table.app_id(), table.table(), false)?;
-        records.iter().map(|r| table.decode(r, key)).collect()
+        Ok(table.decode_all(&records, key))
     }
 
-    /// One live record of a typed table, decrypted with `key`.
+    /// One live record of a typed table, decrypted with `key`; an error
+    /// only if that record cannot be read as `R` (others are not decoded).
     pub fn get<R: Serialize + DeserializeOwned>(
         &self,
         table: &TableSpec<R>,
         id: &str,
-        key: Option<&crate::crypto::MasterKey>,
+        key: Option<&MasterKey>,
     ) -> Result<Option<R>, Error> {
         let records = self.records(table.app_id(), table.table(), false)?;
         records
@@ -330,7 +368,9 @@ impl<T: BlockingTransport> Iterator for StreamIter<'_, T> {
             match self.op.step(settings.now()) {
                 StreamStep::Open(request) => {
                     self.body = None;
-                    let head = transport.open(request).map(|response| {
+                    let uri = request.uri().clone();
+                    let head = transport.open(request).map_err(|e| e.at(&uri));
+                    let head = head.map(|response| {
                         let (parts, body) = response.into_parts();
                         self.body = Some(body);
                         Response::from_parts(parts, ())
@@ -345,7 +385,8 @@ impl<T: BlockingTransport> Iterator for StreamIter<'_, T> {
                     self.op.on_chunk(settings.now(), chunk);
                 }
                 StreamStep::Send(request) => {
-                    let response = transport.send(request);
+                    let uri = request.uri().clone();
+                    let response = transport.send(request).map_err(|e| e.at(&uri));
                     self.op.on_response(settings.now(), response);
                 }
                 StreamStep::Wait(d) => {

@@ -1,5 +1,5 @@
 //! The facades: [`BlockingClient`] and [`AsyncClient`], each a transport and
-//! the [`Settings`] they share (config, clock, key cache, retry policy,
+//! the settings they share (config, clock, key cache, retry policy,
 //! token source), and a loop that drives any [`crate::Operation`].
 
 mod blocking;
@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde_json::{Map, Value};
 
 use crate::crypto::MasterKey;
-use crate::ops::Push;
+use crate::ops::{Pull, PullAll, Push};
 use crate::retry::{Auth, JitterRng, Retrying};
 use crate::{
     Change, Clock, Config, Cursor, Error, KeyCache, RetryPolicy, SystemClock, Timestamp, Token,
@@ -32,6 +32,8 @@ pub(crate) struct Settings {
     pub(crate) retry: RetryPolicy,
     pub(crate) rng: Arc<Mutex<JitterRng>>,
     pub(crate) auth: Auth,
+    /// Whether `pull` and `pull_all` read this client's own changes too.
+    pub(crate) include_own: bool,
 }
 
 impl Settings {
@@ -43,7 +45,37 @@ impl Settings {
             retry: RetryPolicy::default(),
             rng: Arc::new(Mutex::new(JitterRng::from_os())),
             auth: Auth::default(),
+            include_own: false,
         }
+    }
+
+    /// The [`Pull`] of the facades' `pull`.
+    pub(crate) fn pull(
+        &self,
+        app_id: &str,
+        collection: &str,
+        since: &Cursor,
+    ) -> Result<Pull, Error> {
+        if self.include_own {
+            Pull::including_own_changes(&self.config, app_id, collection, since)
+        } else {
+            Pull::new(&self.config, app_id, collection, since)
+        }
+    }
+
+    /// The [`PullAll`] of the facades' `pull_all`.
+    pub(crate) fn pull_all(
+        &self,
+        app_id: &str,
+        collection: &str,
+        since: &Cursor,
+    ) -> Result<PullAll, Error> {
+        let op = PullAll::new(&self.config, app_id, collection, since)?;
+        Ok(if self.include_own {
+            op.including_own_changes()
+        } else {
+            op
+        })
     }
 
     pub(crate) fn now(&self) -> Timestamp {
@@ -106,6 +138,30 @@ macro_rules! shared_facade_methods {
         pub fn with_token_source(mut self, source: impl $crate::TokenSource + 'static) -> Self {
             self.settings.auth = $crate::retry::Auth::with_source(::std::sync::Arc::new(source));
             self
+        }
+
+        /// Whether `pull` and `pull_all` read this client's own changes too
+        /// (default: no, as the protocol does). The server leaves out the
+        /// changes pushed with the client id it is sent, so after a push the
+        /// same client's `pull_all` does not see what it pushed; with
+        /// `true`, both read with [`Config::reader_client_id`], an id of
+        /// this client's that never writes, and see everything. `records`,
+        /// `pull_into`, `list` and `get` always read that way. The client
+        /// is cheap to clone: `client.clone().with_own_changes(true)` gives
+        /// a reader beside the writer.
+        ///
+        /// [`Config::reader_client_id`]: crate::Config::reader_client_id
+        pub fn with_own_changes(mut self, include: bool) -> Self {
+            self.settings.include_own = include;
+            self
+        }
+
+        /// An empty [`Batch`] of typed writes to app `app_id`, stamped with
+        /// this client's clock; push it with `push_batch`.
+        ///
+        /// [`Batch`]: crate::Batch
+        pub fn batch(&self, app_id: &str) -> $crate::Batch {
+            $crate::Batch::new(app_id, self.settings.now())
         }
 
         /// The config.

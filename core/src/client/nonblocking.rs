@@ -11,14 +11,13 @@ use super::{stream, Settings};
 use crate::crypto::MasterKey;
 use crate::fold::{FoldReport, Record, Replica};
 use crate::ops::{
-    self, Pull, PullAll, PullAllOutcome, Push, PushOutcome, Stream, StreamEvent, StreamStep,
-    VaultKey,
+    self, PullAll, PullAllOutcome, Push, PushOutcome, Stream, StreamEvent, StreamStep, VaultKey,
 };
-use crate::TableSpec;
 use crate::{
     AsyncTransport, Change, Config, Cursor, Error, Health, Operation, Step, SyncResponse,
     TransportError,
 };
+use crate::{Batch, Listing, Patch, TableSpec};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -27,7 +26,30 @@ use serde::Serialize;
 ///
 /// Network users get one from `mana_sync_hyper::client(config)`; tests get
 /// one from `mana_sync_testkit` with an in-process transport and a fixed
-/// clock.
+/// clock. Clones are cheap (they share the transport, the key cache and the
+/// retry settings) and can move into spawned tasks.
+///
+/// ```
+/// use mana_sync_core::{Change, Config, Cursor, Timestamp};
+/// use mana_sync_testkit::{token_for, InProcess};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // In real use: mana_sync_hyper::client(Config::new("https://sync.example.com", jwt, "my-agent")?)?
+/// let net = InProcess::default();
+/// let agent = net.async_client(Config::new("http://mana.test", token_for("user-1"), "my-agent")?);
+/// let phone = net.async_client(Config::new("http://mana.test", token_for("user-1"), "phone")?);
+///
+/// let at = Timestamp::parse("2026-04-23T11:19:00Z")?;
+/// let changes = [Change::update("tasks", "t-1").with_field("isCompleted", true, at)];
+/// let pushed = phone.push("todo", &changes, &Cursor::EPOCH).await?;
+/// assert_eq!(pushed.requests, 1);
+///
+/// let seen = agent.pull_all("todo", "tasks", &Cursor::EPOCH).await?;
+/// assert_eq!(seen.changes[0].id, "t-1");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct AsyncClient<T> {
     settings: Settings,
@@ -55,7 +77,8 @@ impl<T: AsyncTransport> AsyncClient<T> {
         loop {
             match op.step(self.settings.now()) {
                 Step::Send(request) => {
-                    let response = self.transport.send(request).await;
+                    let uri = request.uri().clone();
+                    let response = self.transport.send(request).await.map_err(|e| e.at(&uri));
                     op.on_response(self.settings.now(), response);
                 }
                 Step::Wait(d) => self.transport.sleep(d).await,
@@ -96,30 +119,36 @@ impl<T: AsyncTransport> AsyncClient<T> {
     }
 
     /// One page of `collection` after `since`.
+    ///
+    /// **This client's own changes are left out** (the server leaves out
+    /// the changes of the client id it is sent) unless the client was
+    /// built [`with_own_changes(true)`](Self::with_own_changes).
     pub async fn pull(
         &self,
         app_id: &str,
         collection: &str,
         since: &Cursor,
     ) -> Result<SyncResponse, Error> {
-        self.run(Pull::new(&self.settings.config, app_id, collection, since)?)
+        self.run(self.settings.pull(app_id, collection, since)?)
             .await
     }
 
     /// All of `collection` after `since`, following `hasMore`.
+    ///
+    /// **This client's own changes are left out** (the server leaves out
+    /// the changes of the client id it is sent): push, then `pull_all`
+    /// with the same client, and it returns none of them. Build the client
+    /// [`with_own_changes(true)`](Self::with_own_changes) to read them too,
+    /// or read folded records with `records` / `pull_into`, which always
+    /// include them.
     pub async fn pull_all(
         &self,
         app_id: &str,
         collection: &str,
         since: &Cursor,
     ) -> Result<PullAllOutcome, Error> {
-        self.run(PullAll::new(
-            &self.settings.config,
-            app_id,
-            collection,
-            since,
-        )?)
-        .await
+        self.run(self.settings.pull_all(app_id, collection, since)?)
+            .await
     }
 
     /// The master key of the user the token speaks for (its `sub` claim,
@@ -183,33 +212,38 @@ impl<T: AsyncTransport> AsyncClient<T> {
         Ok(records)
     }
 
+    /// Pushes a [`Batch`] of typed writes (from [`Self::batch`]) as one
+    /// operation, split into requests by the server's limits.
+    pub async fn push_batch(&self, batch: &Batch) -> Result<PushOutcome, Error> {
+        self.run(batch.push(&self.settings.config)?).await
+    }
+
     /// Creates record `id` of a typed table (encrypting its declared fields
-    /// with `key`).
+    /// with `key`). For many writes, a [`Batch`] is one operation.
     pub async fn create<R: Serialize + DeserializeOwned + Send + Sync>(
         &self,
         table: &TableSpec<R>,
         id: &str,
         value: &R,
-        key: Option<&crate::crypto::MasterKey>,
+        key: Option<&MasterKey>,
     ) -> Result<PushOutcome, Error> {
-        let now = self.settings.now();
-        let change = table.create_change(id, value, key, now)?;
-        self.push(table.app_id(), &[change], &Cursor::from(now))
-            .await
+        let mut batch = self.batch(table.app_id());
+        batch.create(table, id, value, key)?;
+        self.push_batch(&batch).await
     }
 
-    /// Sets the named fields of record `id` of a typed table.
+    /// Sets the fields of `patch` on record `id` of a typed table (each
+    /// checked against `R` when the patch was built; see [`Patch`]).
     pub async fn update<R: Serialize + DeserializeOwned + Send + Sync>(
         &self,
         table: &TableSpec<R>,
         id: &str,
-        fields: Vec<(String, serde_json::Value)>,
-        key: Option<&crate::crypto::MasterKey>,
+        patch: Patch<R>,
+        key: Option<&MasterKey>,
     ) -> Result<PushOutcome, Error> {
-        let now = self.settings.now();
-        let change = table.update_change(id, fields, key, now)?;
-        self.push(table.app_id(), &[change], &Cursor::from(now))
-            .await
+        let mut batch = self.batch(table.app_id());
+        batch.update(table, id, patch, key)?;
+        self.push_batch(&batch).await
     }
 
     /// Soft-deletes record `id` of a typed table.
@@ -218,31 +252,32 @@ impl<T: AsyncTransport> AsyncClient<T> {
         table: &TableSpec<R>,
         id: &str,
     ) -> Result<PushOutcome, Error> {
-        let now = self.settings.now();
-        self.push(
-            table.app_id(),
-            &[table.delete_change(id, now)],
-            &Cursor::from(now),
-        )
-        .await
+        let mut batch = self.batch(table.app_id());
+        batch.delete(table, id)?;
+        self.push_batch(&batch).await
     }
 
-    /// The live records of a typed table, decrypted with `key`.
+    /// The live records of a typed table, decrypted with `key` (this
+    /// client's own writes included): those that decode as `R`, and a
+    /// report of those that do not ([`Listing::bad`], each with its id and
+    /// why, never a decrypted value), so one bad record does not hide the
+    /// others. [`Listing::all`] turns it into all-or-nothing.
     pub async fn list<R: Serialize + DeserializeOwned + Send + Sync>(
         &self,
         table: &TableSpec<R>,
-        key: Option<&crate::crypto::MasterKey>,
-    ) -> Result<Vec<R>, Error> {
+        key: Option<&MasterKey>,
+    ) -> Result<Listing<R>, Error> {
         let records = self.records(table.app_id(), table.table(), false).await?;
-        records.iter().map(|r| table.decode(r, key)).collect()
+        Ok(table.decode_all(&records, key))
     }
 
-    /// One live record of a typed table, decrypted with `key`.
+    /// One live record of a typed table, decrypted with `key`; an error
+    /// only if that record cannot be read as `R` (others are not decoded).
     pub async fn get<R: Serialize + DeserializeOwned + Send + Sync>(
         &self,
         table: &TableSpec<R>,
         id: &str,
-        key: Option<&crate::crypto::MasterKey>,
+        key: Option<&MasterKey>,
     ) -> Result<Option<R>, Error> {
         let records = self.records(table.app_id(), table.table(), false).await?;
         records
@@ -306,7 +341,9 @@ impl<T: AsyncTransport> AsyncClient<T> {
                 match state.op.step(settings.now()) {
                     StreamStep::Open(request) => {
                         state.body = None;
-                        let head = self.transport.open(request).await.map(|response| {
+                        let uri = request.uri().clone();
+                        let head = self.transport.open(request).await.map_err(|e| e.at(&uri));
+                        let head = head.map(|response| {
                             let (parts, body) = response.into_parts();
                             state.body = Some(body);
                             Response::from_parts(parts, ())
@@ -321,7 +358,8 @@ impl<T: AsyncTransport> AsyncClient<T> {
                         state.op.on_chunk(settings.now(), chunk);
                     }
                     StreamStep::Send(request) => {
-                        let response = self.transport.send(request).await;
+                        let uri = request.uri().clone();
+                        let response = self.transport.send(request).await.map_err(|e| e.at(&uri));
                         state.op.on_response(settings.now(), response);
                     }
                     StreamStep::Wait(d) => {

@@ -84,6 +84,15 @@ fn cipher(key: &MasterKey) -> Aes256Gcm {
 }
 
 /// Whether `value` is a string in the `enc:1:` format (by its prefix).
+///
+/// ```
+/// use mana_sync_core::crypto::is_encrypted;
+/// use serde_json::json;
+///
+/// assert!(is_encrypted(&json!("enc:1:AQEBAQEBAQEBAQEB.abc")));
+/// assert!(!is_encrypted(&json!("Buy milk")));
+/// assert!(!is_encrypted(&json!(null)));
+/// ```
 pub fn is_encrypted(value: &Value) -> bool {
     matches!(value, Value::String(s) if s.starts_with(PREFIX))
 }
@@ -119,6 +128,19 @@ pub fn encrypt_value(key: &MasterKey, iv: &Iv, value: &Value) -> Value {
 
 /// Decrypts one value. Anything that is not a string starting with
 /// `enc:1:` comes back unchanged.
+///
+/// ```
+/// use mana_sync_core::crypto::{decrypt_value, encrypt_value, CryptoError, Iv, MasterKey};
+/// use serde_json::json;
+///
+/// let key = MasterKey::from_bytes(&[7; 32])?;
+/// let wire = encrypt_value(&key, &Iv::random()?, &json!(["a", 1]));
+/// assert_eq!(decrypt_value(&key, &wire)?, json!(["a", 1]));
+/// assert_eq!(decrypt_value(&key, &json!("plain text"))?, json!("plain text"));
+/// let wrong = MasterKey::from_bytes(&[8; 32])?;
+/// assert!(matches!(decrypt_value(&wrong, &wire), Err(CryptoError::Auth)));
+/// # Ok::<(), CryptoError>(())
+/// ```
 pub fn decrypt_value(key: &MasterKey, value: &Value) -> Result<Value, CryptoError> {
     let Some(blob) = value.as_str().and_then(|s| s.strip_prefix(PREFIX)) else {
         return Ok(value.clone());
@@ -169,6 +191,20 @@ fn classify(e: &serde_json::Error) -> &'static str {
 /// Encrypts the named fields of a record in place, each with a fresh IV from
 /// `rng`. Absent and `null` fields are left alone, and so are fields already
 /// in the `enc:1:` format.
+///
+/// ```
+/// use mana_sync_core::crypto::{encrypt_fields, is_encrypted, MasterKey, OsRng};
+/// use serde_json::json;
+///
+/// let key = MasterKey::from_bytes(&[7; 32])?;
+/// let mut task = json!({"title": "Steuererklärung", "notes": null, "isCompleted": false})
+///     .as_object().cloned().unwrap_or_default();
+/// encrypt_fields(&key, &mut task, &["title", "notes", "description"], &mut OsRng)?;
+/// assert!(is_encrypted(&task["title"]));
+/// assert!(task["notes"].is_null() && !task.contains_key("description"));
+/// assert_eq!(task["isCompleted"], false); // not a declared field
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn encrypt_fields<R: RngCore + CryptoRng>(
     key: &MasterKey,
     record: &mut Map<String, Value>,
@@ -188,7 +224,26 @@ pub fn encrypt_fields<R: RngCore + CryptoRng>(
 }
 
 /// Decrypts the named fields of a record in place. Fields that are absent or
-/// not encrypted are left alone.
+/// not encrypted are left alone. The error names the field; nothing is
+/// changed past it.
+///
+/// ```
+/// use mana_sync_core::crypto::{decrypt_fields, encrypt_fields, MasterKey, OsRng};
+/// use serde_json::json;
+///
+/// let key = MasterKey::from_bytes(&[7; 32])?;
+/// let mut task = json!({"title": "Buy milk", "tags": ["home"]}).as_object().cloned().unwrap_or_default();
+/// encrypt_fields(&key, &mut task, &["title", "tags"], &mut OsRng)?;
+/// decrypt_fields(&key, &mut task, &["title", "tags"])?;
+/// assert_eq!(serde_json::Value::Object(task), json!({"title": "Buy milk", "tags": ["home"]}));
+///
+/// let mut other = json!({"title": "Buy milk"}).as_object().cloned().unwrap_or_default();
+/// encrypt_fields(&key, &mut other, &["title"], &mut OsRng)?;
+/// let wrong = MasterKey::from_bytes(&[8; 32])?;
+/// let error = decrypt_fields(&wrong, &mut other, &["title"]).unwrap_err();
+/// assert_eq!(error.field, "title");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn decrypt_fields(
     key: &MasterKey,
     record: &mut Map<String, Value>,

@@ -44,7 +44,8 @@ pub enum CryptoError {
 pub struct FieldCryptoError {
     /// The field.
     pub field: String,
-    /// Why.
-    #[source]
+    /// Why (in the message too, so it is not also the
+    /// [`std::error::Error::source`]: a printer of the chain would say it
+    /// twice).
     pub error: CryptoError,
 }

@@ -8,7 +8,9 @@ use crate::response::decode;
 use crate::{Config, Cursor, Error, Operation, Step, SyncResponse, Timestamp, TransportError};
 
 /// Pulls one page (at most 1000 changes) of a collection, strictly after
-/// `since`. The caller's own changes are left out by the server.
+/// `since`. **The caller's own changes are left out by the server** (those
+/// pushed with the same `X-Client-Id`): to read them too, use
+/// [`Pull::including_own_changes`].
 ///
 /// To read a whole collection, use [`super::PullAll`], which follows
 /// `hasMore`.
@@ -27,6 +29,47 @@ impl Pull {
             |r| decode(r, "pull response"),
         )))
     }
+
+    /// One page of `collection`, this client's own changes (and rows pushed
+    /// without a client id) included: it reads with
+    /// [`Config::reader_client_id`], an id derived from this client's that
+    /// never writes.
+    ///
+    /// ```
+    /// use mana_sync_core::ops::Pull;
+    /// use mana_sync_core::{Config, Cursor, Operation, Step, Timestamp};
+    ///
+    /// let config = Config::new("http://localhost:3050", "token", "my-app")?;
+    /// let mut pull = Pull::including_own_changes(&config, "todo", "tasks", &Cursor::EPOCH)?;
+    /// let Step::Send(request) = pull.step(Timestamp::UNIX_EPOCH) else { unreachable!() };
+    /// assert_eq!(request.headers()["x-client-id"], "my-app#reader");
+    /// # Ok::<(), mana_sync_core::Error>(())
+    /// ```
+    pub fn including_own_changes(
+        config: &Config,
+        app_id: &str,
+        collection: &str,
+        since: &Cursor,
+    ) -> Result<Pull, Error> {
+        let mut request = pull_request(config, app_id, collection, since)?;
+        reader_header(config, &mut request)?;
+        Ok(Pull(Exchange::new(request, |r| decode(r, "pull response"))))
+    }
+}
+
+/// Replaces the request's `X-Client-Id` with the reader's id (see
+/// [`Config::reader_client_id`]).
+pub(crate) fn reader_header(
+    config: &Config,
+    request: &mut http::Request<Vec<u8>>,
+) -> Result<(), Error> {
+    let value = http::HeaderValue::from_str(&config.reader_client_id()).map_err(|_| {
+        Error::InvalidConfig {
+            reason: "the reader client id is not a header value".into(),
+        }
+    })?;
+    request.headers_mut().insert("x-client-id", value);
+    Ok(())
 }
 
 pub(crate) fn pull_request(

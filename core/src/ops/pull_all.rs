@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use http::{HeaderValue, Response};
+use http::Response;
 
-use super::pull::pull_request;
+use super::pull::{pull_request, reader_header};
 use crate::fold::{FoldReport, Replica, Seen};
 use crate::response::{decode, received};
 use crate::{
@@ -67,6 +67,12 @@ enum State {
 /// Pulls a whole collection after a cursor: requests a page, and while the
 /// server says `hasMore`, requests the next one. Returns the changes in
 /// order and the final cursor, kept at the precision the server sent.
+///
+/// **The server leaves out the changes of the client id it is sent**, so a
+/// client that pushed and then pulls sees none of its own writes; to read
+/// them too, use [`PullAll::including_own_changes`] (the facades:
+/// `with_own_changes(true)`; `records`, `pull_into`, `list` and `get`
+/// always include them).
 ///
 /// Lossless paging: the server asks for rows strictly after a page's last
 /// `created_at`, and concurrent pushes can store several rows in the same
@@ -290,15 +296,8 @@ impl Operation for PullAll {
                 match pull_request(&self.config, &self.app_id, &self.collection, &self.since) {
                     Ok(mut request) => {
                         if self.include_own {
-                            match HeaderValue::from_str(&self.config.reader_client_id()) {
-                                Ok(v) => {
-                                    request.headers_mut().insert("x-client-id", v);
-                                }
-                                Err(_) => {
-                                    return Step::Done(Err(Error::InvalidConfig {
-                                        reason: "the reader client id is not a header value".into(),
-                                    }))
-                                }
+                            if let Err(e) = reader_header(&self.config, &mut request) {
+                                return Step::Done(Err(e));
                             }
                         }
                         self.started.get_or_insert(now);

@@ -62,6 +62,35 @@ enum State {
 /// which the server's database refuses with a 500 after storing the changes
 /// before it: such a change is refused before anything is sent, naming its
 /// index and the path of the string.
+///
+/// Driven by hand (the facades' `push` does the same):
+///
+/// ```
+/// use mana_sync_core::ops::Push;
+/// use mana_sync_core::{Change, Config, Cursor, Operation, Step, Timestamp};
+///
+/// let config = Config::new("http://localhost:3050", "token", "my-app")?;
+/// let now = Timestamp::parse("2026-04-23T11:18:35Z")?;
+/// let changes: Vec<Change> = (0..250).map(|i| Change::delete("tasks", format!("t-{i}"), now)).collect();
+/// let mut push = Push::new(&config, "todo", &changes, &Cursor::EPOCH)?;
+///
+/// let mut requests = 0;
+/// let outcome = loop {
+///     match push.step(now) {
+///         Step::Send(request) => {
+///             requests += 1;
+///             assert_eq!(request.uri().path(), "/sync/todo");
+///             let body = r#"{"serverChanges":[],"conflicts":[],"syncedUntil":"2026-04-23T11:18:36.5Z"}"#;
+///             let response = http::Response::builder().status(200).body(body.as_bytes().to_vec())?;
+///             push.on_response(now, Ok(response));
+///         }
+///         Step::Wait(_) => unreachable!("no retries here"),
+///         Step::Done(result) => break result?,
+///     }
+/// };
+/// assert_eq!((requests, outcome.requests), (2, 2)); // 200 + 50
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Push {
     config: Config,
     app_id: String,
@@ -183,7 +212,7 @@ impl Push {
             stored_at_least,
             stored_at_most,
             total: self.encoded.len(),
-            source: Box::new(error),
+            cause: Box::new(error),
         }))
     }
 }

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use mana_sync_core::crypto::MasterKey;
 use mana_sync_core::fold::{FoldReport, Record, Replica};
 use mana_sync_core::ops::{PullAllOutcome, PushOutcome};
-use mana_sync_core::TableSpec;
 use mana_sync_core::{
     AsyncClient, AsyncTransport, BlockingClient, BlockingTransport, Change, Config, Cursor, Error,
     Health, SyncResponse, Timestamp,
 };
+use mana_sync_core::{Listing, Patch, TableSpec};
 use mana_sync_testkit::{token_for, InProcess, LoopbackServer, ManualClock, MemoryServer};
 use serde_json::{Map, Value};
 
@@ -62,11 +62,11 @@ pub trait Api {
         &self,
         t: &Table,
         id: &str,
-        fields: Vec<(String, Value)>,
+        fields: Patch<Value>,
         key: Option<&MasterKey>,
     ) -> Result<PushOutcome, Error>;
     fn delete(&self, t: &Table, id: &str) -> Result<PushOutcome, Error>;
-    fn list(&self, t: &Table, key: Option<&MasterKey>) -> Result<Vec<Value>, Error>;
+    fn list(&self, t: &Table, key: Option<&MasterKey>) -> Result<Listing<Value>, Error>;
     fn get(&self, t: &Table, id: &str, key: Option<&MasterKey>) -> Result<Option<Value>, Error>;
 }
 
@@ -142,7 +142,7 @@ macro_rules! client_calls {
             &self,
             t: &Table,
             id: &str,
-            fields: Vec<(String, Value)>,
+            fields: Patch<Value>,
             key: Option<&MasterKey>,
         ) -> Result<PushOutcome, Error> {
             $wrap(self, $client(self).update(t, id, fields, key))
@@ -150,7 +150,7 @@ macro_rules! client_calls {
         fn delete(&self, t: &Table, id: &str) -> Result<PushOutcome, Error> {
             $wrap(self, $client(self).delete(t, id))
         }
-        fn list(&self, t: &Table, key: Option<&MasterKey>) -> Result<Vec<Value>, Error> {
+        fn list(&self, t: &Table, key: Option<&MasterKey>) -> Result<Listing<Value>, Error> {
             $wrap(self, $client(self).list(t, key))
         }
         fn get(

@@ -16,8 +16,9 @@
 //!
 //! Timeouts and the cap: [`TransportOptions`] (connect 10 s, covering DNS,
 //! TCP and TLS; total 60 s per exchange; bodies up to 64 MiB, enforced while
-//! reading). This crate re-exports the core ([`core`]) and its main types, so
-//! it is the only dependency an application needs.
+//! reading). This crate re-exports everything an application touches (the core's
+//! types, the crypto functions, [`Replica`], [`Map`]/[`Value`], ...), flat
+//! and in a [`prelude`], so it is the only dependency an application needs.
 //!
 //! ```no_run
 //! use mana_sync_hyper::{Config, Cursor};
@@ -46,14 +47,70 @@
 //! mana_sync_hyper::client_with(config, options)
 //! # }
 //! ```
+//!
+//! One import for an application: the [`prelude`] (or any item by name
+//! from this crate, flat). A glob import of the whole crate leaves Rust's
+//! own `core` alone:
+//!
+//! ```
+//! use mana_sync_hyper::prelude::*;
+//!
+//! let tasks: TableSpec<Value> = TableSpec::new("todo", "tasks").encrypted(&["title"]);
+//! let key = MasterKey::from_bytes(&[7; 32])?;
+//! let mut record: Map<String, Value> = Map::new();
+//! record.insert("title".into(), json!("Buy milk"));
+//! encrypt_fields(&key, &mut record, &["title"], &mut OsRng)?;
+//! let mut replica = Replica::new();
+//! replica.apply_all(&[Change::insert("tasks", "t-1", record)], Timestamp::now());
+//! assert_eq!(replica.records("tasks").count(), 1);
+//! # let _ = (tasks, RetryPolicy::none());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ```
+//! use mana_sync_hyper::*;
+//! assert_eq!(core::mem::size_of::<u32>(), 4); // still Rust's `core`
+//! let _ = mana_sync_core::limits::MAX_CHANGES_PER_PUSH; // the whole core, by its name
+//! ```
 
 mod transport;
 
-pub use mana_sync_core as core;
-pub use mana_sync_core::{
-    ops, wire, AsyncClient, Change, Config, Conflict, Cursor, Error, FieldChange, Health, Op,
-    Origin, Stamp, SyncResponse, TimeoutKind, Timestamp, Token, TransportError, TransportOptions,
+// One import surface: everything an application touches, flat, so that
+// `use mana_sync_hyper::prelude::*;` (or naming items from this crate) is all it
+// needs. The core stays reachable whole as `mana_sync_core` (never as
+// `core`, which would shadow Rust's own under a glob import).
+pub use mana_sync_core;
+pub use mana_sync_core::crypto::{
+    decrypt_fields, decrypt_value, encrypt_fields, encrypt_value, is_encrypted, to_js_json,
+    CryptoError, FieldCryptoError, Iv, MasterKey, OsRng,
 };
+pub use mana_sync_core::fold::{FoldReport, Record, Replica};
+pub use mana_sync_core::ops::{ChangeBatch, PullAllOutcome, PushOutcome, StreamEvent};
+pub use mana_sync_core::{
+    crypto, fold, limits, ops, retry, wire, AsyncClient, AsyncTransport, BadRecord, Batch,
+    BlockingClient, Change, Clock, Config, Conflict, Cursor, Error, FieldChange, Health, KeyCache,
+    Listing, Op, Operation, Origin, Patch, RetryPolicy, SharedKeyCache, SkippedChange, Stamp, Step,
+    SyncResponse, SystemClock, TableSpec, TimeoutKind, Timestamp, Token, TokenSource,
+    TransportError, TransportOptions,
+};
+/// JSON values, as records and changes hold them (from `serde_json`).
+pub use serde_json::{json, Map, Value};
+
+/// `.next().await` on the client's streams (from `futures-util`).
+pub use futures_util::StreamExt;
+
+/// What an application uses, for a glob import:
+/// `use mana_sync_hyper::prelude::*;`. Names nothing that shadows the standard
+/// library or Rust's prelude.
+pub mod prelude {
+    pub use crate::{
+        client, decrypt_fields, encrypt_fields, json, Batch, Change, Client, Config, Cursor, Error,
+        Listing, Map, MasterKey, OsRng, Patch, Record, Replica, RetryPolicy, StreamEvent,
+        TableSpec, Timestamp, Value,
+    };
+    pub use futures_util::StreamExt;
+}
+
 pub use transport::{HyperBody, HyperTransport};
 
 /// An async client over hyper.
@@ -89,6 +146,11 @@ mod tests {
         assert_send(&client.pull("todo", "tasks", &Cursor::EPOCH));
         assert_send(&client.pull_all("todo", "tasks", &Cursor::EPOCH));
         assert_send(&client.health());
+        let table: TableSpec<Value> = TableSpec::new("todo", "tasks");
+        let batch = client.batch("todo");
+        assert_send(&client.push_batch(&batch));
+        assert_send(&client.list(&table, None));
+        assert_send(&client.update(&table, "t-1", table.patch(), None));
         let request = http::Request::new(Vec::new());
         assert_send(&mana_sync_core::AsyncTransport::send(
             client.transport(),

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use mana_sync_hyper::core::AsyncTransport;
+use mana_sync_hyper::AsyncTransport;
 use mana_sync_hyper::{
     Config, Cursor, Error, HyperTransport, TimeoutKind, TransportError, TransportOptions,
 };

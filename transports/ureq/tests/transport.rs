@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use mana_sync_ureq::core::BlockingTransport;
+use mana_sync_ureq::BlockingTransport;
 use mana_sync_ureq::{
     Config, Cursor, Error, TimeoutKind, TransportError, TransportOptions, UreqTransport,
 };
