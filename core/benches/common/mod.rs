@@ -92,7 +92,7 @@ pub fn synthetic_change(i: usize, rng: &mut Rng) -> Value {
                 json!({
                     "title": enc(rng, 120),
                     "notes": enc(rng, 240),
-                    "isCompleted": i % 7 == 0,
+                    "isCompleted": i.is_multiple_of(7),
                     "priority": (i % 5) as u64,
                     "dueDate": at,
                     "tags": ["work", "home", format!("t{}", i % 13)],
@@ -111,8 +111,8 @@ pub fn synthetic_change(i: usize, rng: &mut Rng) -> Value {
             let mut fields = serde_json::Map::new();
             fields.insert("title".into(), json!({"value": enc(rng, 160), "at": at}));
             fields.insert("notes".into(), json!({"value": enc(rng, 200), "at": at}));
-            fields.insert("isCompleted".into(), json!({"value": i % 2 == 0, "at": at}));
-            if i % 3 == 0 {
+            fields.insert("isCompleted".into(), json!({"value": i.is_multiple_of(2), "at": at}));
+            if i.is_multiple_of(3) {
                 fields.insert(
                     "meta".into(),
                     json!({"value": {"source": "edit", "tags": ["x", "y"], "n": i}, "at": at}),

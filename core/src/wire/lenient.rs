@@ -5,7 +5,7 @@
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{Change, SkippedChange};
+use super::{Change, Op, SkippedChange};
 use crate::error::bound;
 
 /// Most characters kept of a skipped change's `table`, `id` or `eventId`.
@@ -31,6 +31,36 @@ pub(crate) fn decode_changes(raw: &[Box<RawValue>]) -> (Vec<Change>, Vec<Skipped
 }
 
 fn decode_one(text: &str) -> Result<Change, (Option<Value>, String)> {
+    match direct(text) {
+        Some(change) => Ok(change),
+        None => checked(text),
+    }
+}
+
+/// The fast path: the change read straight from its text into [`Change`]
+/// (no intermediate [`Value`], no path tracking), kept only when it also
+/// passes what the guard asks beyond what the types already check (the
+/// types check every member's JSON type, `op` aside, and fail on a
+/// duplicate member). Anything else, including a field whose `value` is
+/// `null` or absent (which the types cannot tell apart), goes to
+/// [`checked`], which decides and says why. So a change this accepts is
+/// one [`checked`] accepts, read to the same [`Change`].
+fn direct(text: &str) -> Option<Change> {
+    let change: Change = serde_json::from_str(text).ok()?;
+    let ok = !change.table.is_empty()
+        && !change.id.is_empty()
+        && matches!(change.op, Op::Insert | Op::Update | Op::Delete)
+        && change.actor.as_ref().is_none_or(Value::is_object)
+        && change
+            .fields
+            .as_ref()
+            .is_none_or(|fields| fields.values().all(|f| !f.value.is_null()));
+    ok.then_some(change)
+}
+
+/// The full reading: the change as a [`Value`], the browser's guard on it,
+/// then the typed reading with the path of a failure.
+fn checked(text: &str) -> Result<Change, (Option<Value>, String)> {
     // Numbers beyond f64 (`1e400`) and nesting deeper than 128 levels fail
     // here, for this change only: the page was captured as raw text.
     let value: Value = serde_json::from_str(text).map_err(|e| (None, e.to_string()))?;
@@ -255,6 +285,50 @@ mod tests {
         ]);
         assert!(p.skipped.is_empty(), "{:?}", p.skipped);
         assert_eq!(p.server_changes.len(), 3);
+    }
+
+    #[test]
+    fn the_direct_reading_agrees_with_the_checked_one() {
+        // Every change the fast path keeps is kept by the full reading, as
+        // the same Change; what the fast path refuses, the full reading
+        // decides (and these include changes it keeps).
+        let cases = [
+            GOOD,
+            r#"{"table":"t","id":"1","op":"update","fields":{"a":{"value":null},"b":{"value":2,"updatedAt":"2026-01-01T00:00:00Z"}},"deletedAt":null}"#,
+            r#"{"table":"t","id":"1","op":"update","fields":{"a":{"at":"2026-01-01T00:00:00Z"}}}"#,
+            r#"{"table":"t","id":"1","op":"insert","data":{"n":1e300,"x":null},"actor":{"kind":"ai"},"schemaVersion":1,"origin":"robot"}"#,
+            r#"{"table":"t","id":"1","op":"insert","actor":null,"data":null,"fields":null,"eventId":null}"#,
+            r#"{"table":"t","id":"1","op":"delete","actor":"me"}"#,
+            r#"{"table":"t","id":"1","op":"delete","actor":[1]}"#,
+            r#"{"table":"t","id":"1","op":"upsert"}"#,
+            r#"{"table":"","id":"1","op":"delete"}"#,
+            r#"{"id":"1","op":"delete"}"#,
+            r#"{"table":"t","table":"u","id":"1","op":"delete"}"#,
+            r#"{"table":"t","id":"1","op":"update","fields":{"a":{"value":1,"value":2,"at":""}}}"#,
+            r#"{"table":"t","id":"1","op":"update","fields":{"a":{"value":1,"at":""},"a":{"value":2,"at":""}}}"#,
+            r#"{"table":"t","id":"1","op":"insert","data":{"a":1,"a":2,"b":{"c":[1,{"d":null}]}}}"#,
+            r#"{"table":"t","id":"1","op":"delete","deletedAt":"garbage","schemaVersion":0}"#,
+            r#"{"table":"t","id":"1","op":"delete","schemaVersion":1.0}"#,
+        ];
+        let mut direct_kept = 0;
+        for text in cases {
+            let full = super::checked(text);
+            match super::direct(text) {
+                Some(change) => {
+                    direct_kept += 1;
+                    assert_eq!(full.as_ref().ok(), Some(&change), "{text}");
+                }
+                None => {
+                    let _ = full;
+                }
+            }
+        }
+        assert!(direct_kept >= 4, "the fast path is taken");
+        assert!(super::direct(r#"{"table":"t","id":"1","op":"delete","actor":"me"}"#).is_none());
+        assert!(super::checked(
+            r#"{"table":"t","id":"1","op":"update","fields":{"a":{"value":null}}}"#
+        )
+        .is_ok());
     }
 
     #[test]
