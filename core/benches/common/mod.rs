@@ -111,7 +111,10 @@ pub fn synthetic_change(i: usize, rng: &mut Rng) -> Value {
             let mut fields = serde_json::Map::new();
             fields.insert("title".into(), json!({"value": enc(rng, 160), "at": at}));
             fields.insert("notes".into(), json!({"value": enc(rng, 200), "at": at}));
-            fields.insert("isCompleted".into(), json!({"value": i.is_multiple_of(2), "at": at}));
+            fields.insert(
+                "isCompleted".into(),
+                json!({"value": i.is_multiple_of(2), "at": at}),
+            );
             if i.is_multiple_of(3) {
                 fields.insert(
                     "meta".into(),

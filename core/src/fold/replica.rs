@@ -260,6 +260,51 @@ fn effect(change: &Change) -> Result<Effect<'_>, String> {
     }
 }
 
+/// Merges into `record` the soft deletes kept for it (`pending`), then
+/// what an insert or update writes.
+fn write(
+    table: &str,
+    id: &str,
+    record: &mut Record,
+    pending: &BTreeMap<String, FieldState>,
+    effect: &Effect<'_>,
+    conflicts: &mut Vec<FoldConflict>,
+) {
+    for (name, state) in pending {
+        merge(
+            table,
+            id,
+            &mut record.fields,
+            name,
+            Write::of(state),
+            &mut Vec::new(),
+        );
+    }
+    match effect {
+        Effect::Insert(data, at, origin) => {
+            for (name, value) in *data {
+                let write = Write {
+                    value,
+                    at,
+                    origin: *origin,
+                };
+                merge(table, id, &mut record.fields, name, write, conflicts);
+            }
+        }
+        Effect::Update(fields, origin) => {
+            for (name, f) in *fields {
+                let write = Write {
+                    value: &f.value,
+                    at: &f.at,
+                    origin: *origin,
+                };
+                merge(table, id, &mut record.fields, name, write, conflicts);
+            }
+        }
+        Effect::SoftDelete(_) | Effect::HardDelete => {}
+    }
+}
+
 impl Replica {
     /// An empty replica, reading with the [`DEFAULT_OVERLAP`].
     pub fn new() -> Replica {
@@ -282,72 +327,44 @@ impl Replica {
         result
     }
 
-    /// The record `id` of `table`, created empty if unknown (names are
+    /// The records of `table`, created empty if unknown (the name is
     /// copied only then).
-    fn record_mut(&mut self, table: &str, id: &str) -> &mut Record {
+    fn table_mut(&mut self, table: &str) -> &mut BTreeMap<String, Record> {
         if !self.tables.contains_key(table) {
             self.tables.insert(table.to_owned(), BTreeMap::new());
         }
-        let records = self
-            .tables
+        self.tables
             .get_mut(table)
-            .unwrap_or_else(|| unreachable!("inserted above"));
-        if !records.contains_key(id) {
-            records.insert(
-                id.to_owned(),
-                Record {
-                    id: id.to_owned(),
-                    fields: BTreeMap::new(),
-                },
-            );
-        }
-        records
-            .get_mut(id)
             .unwrap_or_else(|| unreachable!("inserted above"))
     }
 
     fn apply_effect(&mut self, table: &str, id: &str, effect: Effect<'_>) -> Applied {
-        let tombstone = self.tombstones.get_mut(table).and_then(|t| t.get_mut(id));
-        if tombstone.as_ref().is_some_and(|t| t.hard) {
+        let tombstone = self.tombstones.get(table).and_then(|t| t.get(id));
+        if tombstone.is_some_and(|t| t.hard) {
             return Applied::Ignored;
         }
+        let tombstone_known = tombstone.is_some();
         let mut conflicts = Vec::new();
         match effect {
             Effect::Insert(..) | Effect::Update(..) => {
-                let pending = self.take_pending(table, id);
-                let record = self.record_mut(table, id);
-                for (name, state) in &pending {
-                    merge(
-                        table,
-                        id,
-                        &mut record.fields,
-                        name,
-                        Write::of(state),
-                        &mut Vec::new(),
-                    );
-                }
-                match effect {
-                    Effect::Insert(data, at, origin) => {
-                        for (name, value) in data {
-                            let write = Write {
-                                value,
-                                at: &at,
-                                origin,
-                            };
-                            merge(table, id, &mut record.fields, name, write, &mut conflicts);
-                        }
+                let pending = if tombstone_known {
+                    self.take_pending(table, id)
+                } else {
+                    BTreeMap::new()
+                };
+                let records = self.table_mut(table);
+                // One lookup for a known record; names are copied only for
+                // a new one.
+                match records.get_mut(id) {
+                    Some(record) => write(table, id, record, &pending, &effect, &mut conflicts),
+                    None => {
+                        let mut record = Record {
+                            id: id.to_owned(),
+                            fields: BTreeMap::new(),
+                        };
+                        write(table, id, &mut record, &pending, &effect, &mut conflicts);
+                        records.insert(id.to_owned(), record);
                     }
-                    Effect::Update(fields, origin) => {
-                        for (name, f) in fields {
-                            let write = Write {
-                                value: &f.value,
-                                at: &f.at,
-                                origin,
-                            };
-                            merge(table, id, &mut record.fields, name, write, &mut conflicts);
-                        }
-                    }
-                    Effect::SoftDelete(_) | Effect::HardDelete => {}
                 }
             }
             Effect::SoftDelete(state) => {
