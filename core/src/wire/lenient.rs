@@ -47,15 +47,21 @@ fn decode_one(text: &str) -> Result<Change, (Option<Value>, String)> {
 /// one [`checked`] accepts, read to the same [`Change`].
 fn direct(text: &str) -> Option<Change> {
     let change: Change = serde_json::from_str(text).ok()?;
-    let ok = !change.table.is_empty()
+    passes_guard(&change).then_some(change)
+}
+
+/// Whether a change read straight into [`Change`] passes what the guard
+/// asks beyond the types (see [`direct`]). A change that fails may still
+/// be well formed: only the full reading can tell.
+pub(crate) fn passes_guard(change: &Change) -> bool {
+    !change.table.is_empty()
         && !change.id.is_empty()
         && matches!(change.op, Op::Insert | Op::Update | Op::Delete)
         && change.actor.as_ref().is_none_or(Value::is_object)
         && change
             .fields
             .as_ref()
-            .is_none_or(|fields| fields.values().all(|f| !f.value.is_null()));
-    ok.then_some(change)
+            .is_none_or(|fields| fields.values().all(|f| !f.value.is_null()))
 }
 
 /// The full reading: the change as a [`Value`], the browser's guard on it,
@@ -329,6 +335,41 @@ mod tests {
             r#"{"table":"t","id":"1","op":"update","fields":{"a":{"value":null}}}"#
         )
         .is_ok());
+    }
+
+    #[test]
+    fn a_page_reads_the_same_whole_or_change_by_change() {
+        // The whole-page fast path and the change-by-change reading agree:
+        // on a page of good changes, and on pages with one the fast path
+        // must hand over (a bad one, a null value, deep nesting).
+        let deep = format!("{}1{}", "[".repeat(126), "]".repeat(126));
+        let nested = format!(r#"{{"table":"t","id":"d","op":"insert","data":{{"x":{deep}}}}}"#);
+        let null_value =
+            r#"{"table":"t","id":"n","op":"update","fields":{"a":{"value":null,"at":""}}}"#;
+        for changes in [
+            vec![GOOD, GOOD],
+            vec![GOOD, r#"{"table":"t","id":"1","op":"upsert"}"#, GOOD],
+            vec![GOOD, null_value],
+            vec![nested.as_str(), GOOD],
+        ] {
+            let p = page(&changes);
+            let raw: Vec<Box<serde_json::value::RawValue>> = changes
+                .iter()
+                .map(|c| serde_json::value::RawValue::from_string((*c).to_owned()).unwrap())
+                .collect();
+            let (want, skipped) = super::decode_changes(&raw);
+            assert_eq!(p.server_changes, want);
+            assert_eq!(p.skipped, skipped);
+        }
+        assert_eq!(page(&[null_value]).server_changes.len(), 1);
+        for bad in [r#"null"#, r#"{}"#, r#""x""#, "5"] {
+            let body = format!(r#"{{"serverChanges":{bad},"syncedUntil":"2026-11-24T22:21:44Z"}}"#);
+            let e = serde_json::from_str::<SyncResponse>(&body).unwrap_err();
+            assert!(e.to_string().contains("expected a sequence"), "{bad}: {e}");
+        }
+        let none: SyncResponse =
+            serde_json::from_str(r#"{"syncedUntil":"2026-11-24T22:21:44Z"}"#).unwrap();
+        assert!(none.server_changes.is_empty() && none.skipped.is_empty());
     }
 
     #[test]
