@@ -118,7 +118,8 @@ fn enc_values() -> Vec<Value> {
 /// (pairs) per second.
 fn enc_per_s(values: &[Value]) -> f64 {
     let key = MasterKey::from_bytes(&[7; 32]).unwrap_or_else(|e| panic!("{e}"));
-    let secs = best(3, Duration::from_millis(1), || {
+    let rounds = if quick() { 2 } else { 5 };
+    let secs = best(rounds, Duration::from_millis(1), || {
         for v in values {
             let iv = Iv::random().unwrap_or_else(|e| panic!("{e}"));
             let wire = encrypt_value(&key, &iv, v);
@@ -155,7 +156,7 @@ fn fold_changes(n: usize) -> Vec<Change> {
                 _ => {
                     let mut c =
                         Change::update("tasks", id).with_field("title", format!("edit {i}"), at);
-                    if rng.next() % 2 == 0 {
+                    if rng.next().is_multiple_of(2) {
                         c = c.with_field("isCompleted", true, at);
                     }
                     c
@@ -182,7 +183,13 @@ fn fold(n: usize) -> Fold {
     let after = proc_status_kib("VmRSS:");
     let state = serde_json::to_vec(&replica).map(|v| v.len()).unwrap_or(0);
     drop(replica);
-    let rounds = if quick() || n >= 1_000_000 { 2 } else { 5 };
+    let rounds = if quick() {
+        2
+    } else if n >= 1_000_000 {
+        3
+    } else {
+        5
+    };
     let secs = best(rounds, Duration::from_millis(1), || {
         let mut replica = Replica::new();
         black_box(replica.apply_all(&changes, now()));
