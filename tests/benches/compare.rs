@@ -329,7 +329,12 @@ fn goal_met(ratio: f64, goal: &str) -> Option<bool> {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; nothing to parse.
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not, and
+    // gets a note instead of a minutes-long run.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("compare: run it with bench/compare.sh (or cargo bench --bench compare)");
+        return;
+    }
     let tmp = std::env::temp_dir().join(format!("mana-sync-compare-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap_or_else(|e| panic!("{e}"));
     let captured = common::captured_page();
