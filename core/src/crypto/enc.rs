@@ -2,8 +2,8 @@
 //! helpers.
 
 use aes_gcm::aead::rand_core::{CryptoRng, RngCore};
-use aes_gcm::aead::{Aead, KeyInit, OsRng};
-use aes_gcm::{Aes256Gcm, Nonce};
+use aes_gcm::aead::{AeadInPlace, OsRng};
+use aes_gcm::{Nonce, Tag};
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
@@ -39,6 +39,11 @@ impl Iv {
 
     /// An IV from standard base64 of 12 bytes.
     pub fn from_base64(text: &str) -> Result<Iv, CryptoError> {
+        // The usual case, 16 characters, without allocating.
+        let mut array = [0u8; IV_BYTES];
+        if text.len() == 16 && BASE64.decode_slice(text, &mut array) == Ok(IV_BYTES) {
+            return Ok(Iv(array));
+        }
         let bytes = BASE64.decode(text).map_err(|_| CryptoError::Malformed {
             reason: "the IV is not standard base64".into(),
         })?;
@@ -79,10 +84,6 @@ impl std::fmt::Debug for Iv {
     }
 }
 
-fn cipher(key: &MasterKey) -> Aes256Gcm {
-    Aes256Gcm::new(key.expose().into())
-}
-
 /// Whether `value` is a string in the `enc:1:` format (by its prefix).
 ///
 /// ```
@@ -114,16 +115,35 @@ pub fn encrypt_value(key: &MasterKey, iv: &Iv, value: &Value) -> Value {
     if value.is_null() {
         return Value::Null;
     }
-    let plaintext = Zeroizing::new(to_js_json(value).into_bytes());
-    // AES-GCM encryption of an in-memory buffer below 64 GiB cannot fail.
-    let sealed = cipher(key)
-        .encrypt(Nonce::from_slice(&iv.0), plaintext.as_slice())
-        .unwrap_or_default();
-    Value::String(format!(
-        "{PREFIX}{}.{}",
-        BASE64.encode(iv.0),
-        BASE64.encode(sealed)
-    ))
+    // Sealed in place: the plaintext buffer becomes the ciphertext, then
+    // the tag is appended. AES-GCM of an in-memory buffer below 64 GiB
+    // cannot fail; were it to, the value would be written as an empty
+    // ciphertext, which fails authentication on reading.
+    let mut sealed = Zeroizing::new(to_js_json(value).into_bytes());
+    let len = sealed.len();
+    match key.cipher().encrypt_in_place_detached(
+        Nonce::from_slice(&iv.0),
+        b"",
+        sealed.as_mut_slice(),
+    ) {
+        Ok(tag) => {
+            sealed.reserve_exact(TAG_BYTES);
+            sealed.extend_from_slice(&tag);
+        }
+        Err(_) => sealed.truncate(0),
+    }
+    // 6 + 16 + 1 + base64 of len + 16 (4 chars per 3 bytes, rounded up).
+    let chars = len
+        .saturating_add(TAG_BYTES + 2)
+        .saturating_div(3)
+        .saturating_mul(4)
+        .saturating_add(PREFIX.len() + 17);
+    let mut wire = String::with_capacity(chars);
+    wire.push_str(PREFIX);
+    BASE64.encode_string(iv.0, &mut wire);
+    wire.push('.');
+    BASE64.encode_string(sealed.as_slice(), &mut wire);
+    Value::String(wire)
 }
 
 /// Decrypts one value. Anything that is not a string starting with
@@ -160,11 +180,21 @@ pub fn decrypt_value(key: &MasterKey, value: &Value) -> Result<Value, CryptoErro
             ),
         });
     }
-    let plaintext = Zeroizing::new(
-        cipher(key)
-            .decrypt(Nonce::from_slice(&iv.0), sealed.as_slice())
-            .map_err(|_| CryptoError::Auth)?,
-    );
+    let mut plaintext = Zeroizing::new(sealed);
+    let body = plaintext.len().saturating_sub(TAG_BYTES);
+    let tag: [u8; TAG_BYTES] = plaintext
+        .get(body..)
+        .and_then(|t| t.try_into().ok())
+        .ok_or(CryptoError::Auth)?;
+    plaintext.truncate(body);
+    key.cipher()
+        .decrypt_in_place_detached(
+            Nonce::from_slice(&iv.0),
+            b"",
+            plaintext.as_mut_slice(),
+            &Tag::from(tag),
+        )
+        .map_err(|_| CryptoError::Auth)?;
     let text = std::str::from_utf8(&plaintext).map_err(|e| CryptoError::Json {
         reason: format!("not UTF-8: {e}"),
     })?;

@@ -28,7 +28,10 @@ const MAX_SAFE: u64 = 1 << 53;
 /// assert_eq!(to_js_json(&json!({"b": 1, "2": 2, "1": 1e21})), r#"{"1":1e+21,"2":2,"b":1}"#);
 /// ```
 pub fn to_js_json(value: &Value) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(match value {
+        Value::String(s) => s.len().saturating_add(2),
+        _ => 64,
+    });
     write_value(&mut out, value);
     out
 }
@@ -112,22 +115,33 @@ fn write_number(out: &mut String, n: &Number) {
 }
 
 fn write_string(out: &mut String, s: &str) {
+    out.reserve(s.len().saturating_add(2));
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    // Runs of characters written as they are are copied whole; only `"`,
+    // `\` and control characters (all ASCII, so never inside a multi-byte
+    // character) break a run.
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..0x20 => "",
+            _ => continue,
+        };
+        out.push_str(s.get(run..i).unwrap_or_default());
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
         }
+        run = i.saturating_add(1);
     }
+    out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
 }
 
@@ -137,6 +151,22 @@ mod tests {
 
     fn js(text: &str) -> String {
         to_js_json(&serde_json::from_str(text).unwrap())
+    }
+
+    #[test]
+    fn strings_escape_as_json_stringify_does() {
+        // JSON.stringify and serde_json escape strings alike: `"`, `\\`,
+        // the five short forms, other controls as lowercase \u00xx.
+        let mut text: String = (0u8..0x80).map(char::from).collect();
+        text.push_str("é\u{2028}\u{2029}😀 end\"");
+        for s in [text.as_str(), "", "plain", "\"", "a\u{1f}"] {
+            let want = serde_json::to_string(s).unwrap();
+            assert_eq!(to_js_json(&Value::String(s.into())), want, "{s:?}");
+        }
+        assert_eq!(
+            to_js_json(&serde_json::json!({"a\n": ["\t"]})),
+            r#"{"a\n":["\t"]}"#
+        );
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use aes_gcm::aead::KeyInit;
+use aes_gcm::Aes256Gcm;
 use base64::Engine;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -9,6 +11,9 @@ use super::CryptoError;
 
 /// A user's 32-byte master key. Zeroed on drop; `Debug` prints
 /// `MasterKey([redacted])`; no `Display`.
+///
+/// The AES-256-GCM cipher (key schedule and GHASH key) is built once, when
+/// the key is made, and used for every value; it is wiped on drop too.
 ///
 /// ```
 /// use mana_sync_core::crypto::MasterKey;
@@ -19,7 +24,12 @@ use super::CryptoError;
 /// # Ok::<(), mana_sync_core::crypto::CryptoError>(())
 /// ```
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct MasterKey([u8; 32]);
+pub struct MasterKey {
+    bytes: [u8; 32],
+    /// Built from `bytes`; zeroized on drop by aes-gcm's `zeroize` feature.
+    #[zeroize(skip)]
+    cipher: Box<Aes256Gcm>,
+}
 
 impl MasterKey {
     /// A key from exactly 32 bytes.
@@ -27,7 +37,11 @@ impl MasterKey {
         let array: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::InvalidKey {
             reason: format!("expected 32 bytes, got {}", bytes.len()),
         })?;
-        Ok(MasterKey(array))
+        let cipher = Box::new(Aes256Gcm::new((&array).into()));
+        Ok(MasterKey {
+            bytes: array,
+            cipher,
+        })
     }
 
     /// A key from standard base64 (padded or not) of 32 bytes.
@@ -45,7 +59,12 @@ impl MasterKey {
 
     /// The raw bytes.
     pub fn expose(&self) -> &[u8; 32] {
-        &self.0
+        &self.bytes
+    }
+
+    /// The cipher of this key, built once.
+    pub(crate) fn cipher(&self) -> &Aes256Gcm {
+        &self.cipher
     }
 }
 
@@ -58,9 +77,9 @@ impl fmt::Debug for MasterKey {
 impl PartialEq for MasterKey {
     /// Constant-time comparison.
     fn eq(&self, other: &Self) -> bool {
-        self.0
+        self.bytes
             .iter()
-            .zip(other.0.iter())
+            .zip(other.bytes.iter())
             .fold(0u8, |acc, (a, b)| acc | (a ^ b))
             == 0
     }

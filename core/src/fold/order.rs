@@ -7,18 +7,50 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 use super::FieldState;
-use crate::Origin;
+use crate::{Origin, Stamp};
 
-/// The order of two writes of one field: by stamp (by instant, the empty
-/// stamp first), then by value ([`cmp_values`]), then by origin. `None` when
-/// a stamp is unreadable.
-pub(crate) fn cmp_writes(a: &FieldState, b: &FieldState) -> Option<Ordering> {
-    let by_stamp = a.at.partial_cmp(&b.at)?;
-    Some(
-        by_stamp
-            .then_with(|| cmp_values(&a.value, &b.value))
-            .then_with(|| cmp_origins(a.origin.as_ref(), b.origin.as_ref())),
-    )
+/// A write of one field, borrowed: from a change being applied (nothing
+/// copied until it wins) or from a record's [`FieldState`].
+#[derive(Clone, Copy)]
+pub(crate) struct Write<'a> {
+    /// The value.
+    pub(crate) value: &'a Value,
+    /// When it was written.
+    pub(crate) at: &'a Stamp,
+    /// By whom.
+    pub(crate) origin: Option<&'a Origin>,
+}
+
+impl<'a> Write<'a> {
+    /// The write a field holds.
+    pub(crate) fn of(state: &'a FieldState) -> Write<'a> {
+        Write {
+            value: &state.value,
+            at: &state.at,
+            origin: state.origin.as_ref(),
+        }
+    }
+
+    /// The write as an owned field state.
+    pub(crate) fn to_state(self) -> FieldState {
+        FieldState {
+            value: self.value.clone(),
+            at: self.at.clone(),
+            origin: self.origin.cloned(),
+        }
+    }
+
+    /// The order of two writes of one field: by stamp (by instant, the empty
+    /// stamp first), then by value ([`cmp_values`]), then by origin. `None` when
+    /// a stamp is unreadable.
+    pub(crate) fn order(&self, b: &Write<'_>) -> Option<Ordering> {
+        let by_stamp = self.at.partial_cmp(b.at)?;
+        Some(
+            by_stamp
+                .then_with(|| cmp_values(self.value, b.value))
+                .then_with(|| cmp_origins(self.origin, b.origin)),
+        )
+    }
 }
 
 fn cmp_origins(a: Option<&Origin>, b: Option<&Origin>) -> Ordering {

@@ -7,9 +7,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::order::cmp_writes;
+use super::order::Write;
 use super::{FieldState, Record, Seen};
-use crate::{Change, Cursor, Op, Origin, Stamp, Timestamp};
+use crate::{Change, Cursor, FieldChange, Op, Origin, Stamp, Timestamp};
 
 /// A field whose local value, written by the user, was overwritten by a
 /// strictly newer incoming one with a different value. Information for the
@@ -164,45 +164,51 @@ fn insert_stamp(data: &Map<String, Value>) -> Stamp {
         .unwrap_or(Stamp::Empty)
 }
 
-/// Merges one incoming field into a record's fields: the greater write
+/// Merges one incoming write into a record's fields: the greater write
 /// wins (later stamp; on equal stamps the greater value). Reports a
 /// conflict when a user's different, non-null value loses to a strictly
-/// later stamp.
+/// later stamp. Nothing is copied unless the incoming write wins, and a
+/// field already held keeps its name (no new key).
 fn merge(
     table: &str,
     id: &str,
     fields: &mut BTreeMap<String, FieldState>,
     field: &str,
-    incoming: FieldState,
+    incoming: Write<'_>,
     conflicts: &mut Vec<FoldConflict>,
 ) {
-    if let Some(local) = fields.get(field) {
-        if cmp_writes(&incoming, local) != Some(Ordering::Greater) {
-            return;
-        }
-        if incoming.at.partial_cmp(&local.at) == Some(Ordering::Greater)
-            && local.origin == Some(Origin::User)
-            && !local.value.is_null()
-            && local.value != incoming.value
-        {
-            conflicts.push(FoldConflict {
-                table: table.to_owned(),
-                id: id.to_owned(),
-                field: field.to_owned(),
-                local_value: local.value.clone(),
-                local_at: local.at.clone(),
-                incoming_value: incoming.value.clone(),
-                incoming_at: incoming.at.clone(),
-            });
-        }
+    let Some(local) = fields.get_mut(field) else {
+        fields.insert(field.to_owned(), incoming.to_state());
+        return;
+    };
+    if incoming.order(&Write::of(local)) != Some(Ordering::Greater) {
+        return;
     }
-    fields.insert(field.to_owned(), incoming);
+    if incoming.at.partial_cmp(&local.at) == Some(Ordering::Greater)
+        && local.origin == Some(Origin::User)
+        && !local.value.is_null()
+        && local.value != *incoming.value
+    {
+        conflicts.push(FoldConflict {
+            table: table.to_owned(),
+            id: id.to_owned(),
+            field: field.to_owned(),
+            local_value: local.value.clone(),
+            local_at: local.at.clone(),
+            incoming_value: incoming.value.clone(),
+            incoming_at: incoming.at.clone(),
+        });
+    }
+    *local = incoming.to_state();
 }
 
-/// What a change writes, once checked.
-enum Effect {
-    /// Fields to merge into the record, creating it if unknown.
-    Write(Vec<(String, FieldState)>),
+/// What a change writes, once checked, borrowed from the change.
+enum Effect<'a> {
+    /// An insert: each member of `data`, stamped with the record's stamp,
+    /// merged into the record, creating it if unknown.
+    Insert(&'a Map<String, Value>, Stamp, Option<&'a Origin>),
+    /// An update: each field with its own stamp, merged the same way.
+    Update(&'a BTreeMap<String, FieldChange>, Option<&'a Origin>),
     /// A soft delete: `deletedAt` to merge.
     SoftDelete(FieldState),
     /// A hard delete.
@@ -210,11 +216,11 @@ enum Effect {
 }
 
 /// Checks a change and says what it writes, or why it is malformed.
-fn effect(change: &Change) -> Result<Effect, String> {
+fn effect(change: &Change) -> Result<Effect<'_>, String> {
     if change.table.is_empty() || change.id.is_empty() {
         return Err("missing table or id".into());
     }
-    let origin = change.origin.clone();
+    let origin = change.origin.as_ref();
     // Any change carrying a top-level deletedAt is a delete.
     if let Some(at) = &change.deleted_at {
         if let Stamp::Unreadable(s) = at {
@@ -227,7 +233,7 @@ fn effect(change: &Change) -> Result<Effect, String> {
         return Ok(Effect::SoftDelete(FieldState {
             value,
             at: at.clone(),
-            origin,
+            origin: origin.cloned(),
         }));
     }
     match &change.op {
@@ -235,19 +241,7 @@ fn effect(change: &Change) -> Result<Effect, String> {
             let Some(data) = &change.data else {
                 return Err("an insert without data".into());
             };
-            let at = insert_stamp(data);
-            Ok(Effect::Write(
-                data.iter()
-                    .map(|(name, value)| {
-                        let state = FieldState {
-                            value: value.clone(),
-                            at: at.clone(),
-                            origin: origin.clone(),
-                        };
-                        (name.clone(), state)
-                    })
-                    .collect(),
-            ))
+            Ok(Effect::Insert(data, insert_stamp(data), origin))
         }
         Op::Update => {
             let Some(fields) = &change.fields else {
@@ -259,22 +253,55 @@ fn effect(change: &Change) -> Result<Effect, String> {
             {
                 return Err(format!("field {name:?} has an unreadable stamp"));
             }
-            Ok(Effect::Write(
-                fields
-                    .iter()
-                    .map(|(name, f)| {
-                        let state = FieldState {
-                            value: f.value.clone(),
-                            at: f.at.clone(),
-                            origin: origin.clone(),
-                        };
-                        (name.clone(), state)
-                    })
-                    .collect(),
-            ))
+            Ok(Effect::Update(fields, origin))
         }
         Op::Delete => Ok(Effect::HardDelete),
         Op::Other(op) => Err(format!("unknown op {op:?}")),
+    }
+}
+
+/// Merges into `record` the soft deletes kept for it (`pending`), then
+/// what an insert or update writes.
+fn write(
+    table: &str,
+    id: &str,
+    record: &mut Record,
+    pending: &BTreeMap<String, FieldState>,
+    effect: &Effect<'_>,
+    conflicts: &mut Vec<FoldConflict>,
+) {
+    for (name, state) in pending {
+        merge(
+            table,
+            id,
+            &mut record.fields,
+            name,
+            Write::of(state),
+            &mut Vec::new(),
+        );
+    }
+    match effect {
+        Effect::Insert(data, at, origin) => {
+            for (name, value) in *data {
+                let write = Write {
+                    value,
+                    at,
+                    origin: *origin,
+                };
+                merge(table, id, &mut record.fields, name, write, conflicts);
+            }
+        }
+        Effect::Update(fields, origin) => {
+            for (name, f) in *fields {
+                let write = Write {
+                    value: &f.value,
+                    at: &f.at,
+                    origin: *origin,
+                };
+                merge(table, id, &mut record.fields, name, write, conflicts);
+            }
+        }
+        Effect::SoftDelete(_) | Effect::HardDelete => {}
     }
 }
 
@@ -300,29 +327,44 @@ impl Replica {
         result
     }
 
-    fn apply_effect(&mut self, table: &str, id: &str, effect: Effect) -> Applied {
-        let tombstone = self.tombstones.get_mut(table).and_then(|t| t.get_mut(id));
-        if tombstone.as_ref().is_some_and(|t| t.hard) {
+    /// The records of `table`, created empty if unknown (the name is
+    /// copied only then).
+    fn table_mut(&mut self, table: &str) -> &mut BTreeMap<String, Record> {
+        if !self.tables.contains_key(table) {
+            self.tables.insert(table.to_owned(), BTreeMap::new());
+        }
+        self.tables
+            .get_mut(table)
+            .unwrap_or_else(|| unreachable!("inserted above"))
+    }
+
+    fn apply_effect(&mut self, table: &str, id: &str, effect: Effect<'_>) -> Applied {
+        let tombstone = self.tombstones.get(table).and_then(|t| t.get(id));
+        if tombstone.is_some_and(|t| t.hard) {
             return Applied::Ignored;
         }
+        let tombstone_known = tombstone.is_some();
         let mut conflicts = Vec::new();
         match effect {
-            Effect::Write(fields) => {
-                let pending = self.take_pending(table, id);
-                let record = self
-                    .tables
-                    .entry(table.to_owned())
-                    .or_default()
-                    .entry(id.to_owned())
-                    .or_insert_with(|| Record {
-                        id: id.to_owned(),
-                        fields: BTreeMap::new(),
-                    });
-                for (name, state) in pending {
-                    merge(table, id, &mut record.fields, &name, state, &mut Vec::new());
-                }
-                for (name, state) in fields {
-                    merge(table, id, &mut record.fields, &name, state, &mut conflicts);
+            Effect::Insert(..) | Effect::Update(..) => {
+                let pending = if tombstone_known {
+                    self.take_pending(table, id)
+                } else {
+                    BTreeMap::new()
+                };
+                let records = self.table_mut(table);
+                // One lookup for a known record; names are copied only for
+                // a new one.
+                match records.get_mut(id) {
+                    Some(record) => write(table, id, record, &pending, &effect, &mut conflicts),
+                    None => {
+                        let mut record = Record {
+                            id: id.to_owned(),
+                            fields: BTreeMap::new(),
+                        };
+                        write(table, id, &mut record, &pending, &effect, &mut conflicts);
+                        records.insert(id.to_owned(), record);
+                    }
                 }
             }
             Effect::SoftDelete(state) => {
@@ -332,7 +374,7 @@ impl Replica {
                         id,
                         &mut record.fields,
                         Record::DELETED_AT,
-                        state,
+                        Write::of(&state),
                         &mut conflicts,
                     ),
                     None => {
@@ -347,7 +389,7 @@ impl Replica {
                             id,
                             &mut tombstone.fields,
                             Record::DELETED_AT,
-                            state,
+                            Write::of(&state),
                             &mut Vec::new(),
                         );
                         return Applied::Ignored;

@@ -2,6 +2,7 @@
 //! (an overlap, a page re-asked inside a tie, a stream resume) is
 //! recognised and not delivered again.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,29 @@ fn content_digest(change: &Change) -> String {
         .iter()
         .fold(OFFSET, |h, b| (h ^ u128::from(*b)).wrapping_mul(PRIME));
     format!("{hash:032x}")
+}
+
+thread_local! {
+    /// The cursor last written by [`cursor_at`]: a page's changes share one
+    /// bound, so it is formatted once per page rather than once per change.
+    static LAST_BOUND: RefCell<Option<Cursor>> = const { RefCell::new(None) };
+}
+
+/// `Cursor::from(t)`, reusing the text of the last one made for `t`.
+fn cursor_at(t: Timestamp) -> Cursor {
+    LAST_BOUND.with(|last| {
+        let Ok(mut last) = last.try_borrow_mut() else {
+            return Cursor::from(t);
+        };
+        match &*last {
+            Some(c) if c.timestamp() == t => c.clone(),
+            _ => {
+                let c = Cursor::from(t);
+                *last = Some(c.clone());
+                c
+            }
+        }
+    })
 }
 
 /// The changes already delivered from one collection, each with an upper
@@ -113,12 +137,11 @@ impl Seen {
             SeenKey::Event(id) => (&mut self.events, id),
             SeenKey::Content(d) => (&mut self.contents, d),
         };
-        let bound = Cursor::from(bound);
         match map.get_mut(&k) {
-            Some(old) if *old >= bound => {}
-            Some(old) => *old = bound,
+            Some(old) if old.timestamp() >= bound => {}
+            Some(old) => *old = cursor_at(bound),
             None => {
-                map.insert(k, bound);
+                map.insert(k, cursor_at(bound));
             }
         }
     }

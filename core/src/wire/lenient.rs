@@ -5,7 +5,7 @@
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{Change, SkippedChange};
+use super::{Change, Op, SkippedChange};
 use crate::error::bound;
 
 /// Most characters kept of a skipped change's `table`, `id` or `eventId`.
@@ -31,6 +31,42 @@ pub(crate) fn decode_changes(raw: &[Box<RawValue>]) -> (Vec<Change>, Vec<Skipped
 }
 
 fn decode_one(text: &str) -> Result<Change, (Option<Value>, String)> {
+    match direct(text) {
+        Some(change) => Ok(change),
+        None => checked(text),
+    }
+}
+
+/// The fast path: the change read straight from its text into [`Change`]
+/// (no intermediate [`Value`], no path tracking), kept only when it also
+/// passes what the guard asks beyond what the types already check (the
+/// types check every member's JSON type, `op` aside, and fail on a
+/// duplicate member). Anything else, including a field whose `value` is
+/// `null` or absent (which the types cannot tell apart), goes to
+/// [`checked`], which decides and says why. So a change this accepts is
+/// one [`checked`] accepts, read to the same [`Change`].
+fn direct(text: &str) -> Option<Change> {
+    let change: Change = serde_json::from_str(text).ok()?;
+    passes_guard(&change).then_some(change)
+}
+
+/// Whether a change read straight into [`Change`] passes what the guard
+/// asks beyond the types (see [`direct`]). A change that fails may still
+/// be well formed: only the full reading can tell.
+pub(crate) fn passes_guard(change: &Change) -> bool {
+    !change.table.is_empty()
+        && !change.id.is_empty()
+        && matches!(change.op, Op::Insert | Op::Update | Op::Delete)
+        && change.actor.as_ref().is_none_or(Value::is_object)
+        && change
+            .fields
+            .as_ref()
+            .is_none_or(|fields| fields.values().all(|f| !f.value.is_null()))
+}
+
+/// The full reading: the change as a [`Value`], the browser's guard on it,
+/// then the typed reading with the path of a failure.
+fn checked(text: &str) -> Result<Change, (Option<Value>, String)> {
     // Numbers beyond f64 (`1e400`) and nesting deeper than 128 levels fail
     // here, for this change only: the page was captured as raw text.
     let value: Value = serde_json::from_str(text).map_err(|e| (None, e.to_string()))?;
@@ -255,6 +291,85 @@ mod tests {
         ]);
         assert!(p.skipped.is_empty(), "{:?}", p.skipped);
         assert_eq!(p.server_changes.len(), 3);
+    }
+
+    #[test]
+    fn the_direct_reading_agrees_with_the_checked_one() {
+        // Every change the fast path keeps is kept by the full reading, as
+        // the same Change; what the fast path refuses, the full reading
+        // decides (and these include changes it keeps).
+        let cases = [
+            GOOD,
+            r#"{"table":"t","id":"1","op":"update","fields":{"a":{"value":null},"b":{"value":2,"updatedAt":"2026-01-01T00:00:00Z"}},"deletedAt":null}"#,
+            r#"{"table":"t","id":"1","op":"update","fields":{"a":{"at":"2026-01-01T00:00:00Z"}}}"#,
+            r#"{"table":"t","id":"1","op":"insert","data":{"n":1e300,"x":null},"actor":{"kind":"ai"},"schemaVersion":1,"origin":"robot"}"#,
+            r#"{"table":"t","id":"1","op":"insert","actor":null,"data":null,"fields":null,"eventId":null}"#,
+            r#"{"table":"t","id":"1","op":"delete","actor":"me"}"#,
+            r#"{"table":"t","id":"1","op":"delete","actor":[1]}"#,
+            r#"{"table":"t","id":"1","op":"upsert"}"#,
+            r#"{"table":"","id":"1","op":"delete"}"#,
+            r#"{"id":"1","op":"delete"}"#,
+            r#"{"table":"t","table":"u","id":"1","op":"delete"}"#,
+            r#"{"table":"t","id":"1","op":"update","fields":{"a":{"value":1,"value":2,"at":""}}}"#,
+            r#"{"table":"t","id":"1","op":"update","fields":{"a":{"value":1,"at":""},"a":{"value":2,"at":""}}}"#,
+            r#"{"table":"t","id":"1","op":"insert","data":{"a":1,"a":2,"b":{"c":[1,{"d":null}]}}}"#,
+            r#"{"table":"t","id":"1","op":"delete","deletedAt":"garbage","schemaVersion":0}"#,
+            r#"{"table":"t","id":"1","op":"delete","schemaVersion":1.0}"#,
+        ];
+        let mut direct_kept = 0;
+        for text in cases {
+            let full = super::checked(text);
+            match super::direct(text) {
+                Some(change) => {
+                    direct_kept += 1;
+                    assert_eq!(full.as_ref().ok(), Some(&change), "{text}");
+                }
+                None => {
+                    let _ = full;
+                }
+            }
+        }
+        assert!(direct_kept >= 4, "the fast path is taken");
+        assert!(super::direct(r#"{"table":"t","id":"1","op":"delete","actor":"me"}"#).is_none());
+        assert!(super::checked(
+            r#"{"table":"t","id":"1","op":"update","fields":{"a":{"value":null}}}"#
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn a_page_reads_the_same_whole_or_change_by_change() {
+        // The whole-page fast path and the change-by-change reading agree:
+        // on a page of good changes, and on pages with one the fast path
+        // must hand over (a bad one, a null value, deep nesting).
+        let deep = format!("{}1{}", "[".repeat(126), "]".repeat(126));
+        let nested = format!(r#"{{"table":"t","id":"d","op":"insert","data":{{"x":{deep}}}}}"#);
+        let null_value =
+            r#"{"table":"t","id":"n","op":"update","fields":{"a":{"value":null,"at":""}}}"#;
+        for changes in [
+            vec![GOOD, GOOD],
+            vec![GOOD, r#"{"table":"t","id":"1","op":"upsert"}"#, GOOD],
+            vec![GOOD, null_value],
+            vec![nested.as_str(), GOOD],
+        ] {
+            let p = page(&changes);
+            let raw: Vec<Box<serde_json::value::RawValue>> = changes
+                .iter()
+                .map(|c| serde_json::value::RawValue::from_string((*c).to_owned()).unwrap())
+                .collect();
+            let (want, skipped) = super::decode_changes(&raw);
+            assert_eq!(p.server_changes, want);
+            assert_eq!(p.skipped, skipped);
+        }
+        assert_eq!(page(&[null_value]).server_changes.len(), 1);
+        for bad in [r#"null"#, r#"{}"#, r#""x""#, "5"] {
+            let body = format!(r#"{{"serverChanges":{bad},"syncedUntil":"2026-11-24T22:21:44Z"}}"#);
+            let e = serde_json::from_str::<SyncResponse>(&body).unwrap_err();
+            assert!(e.to_string().contains("expected a sequence"), "{bad}: {e}");
+        }
+        let none: SyncResponse =
+            serde_json::from_str(r#"{"syncedUntil":"2026-11-24T22:21:44Z"}"#).unwrap();
+        assert!(none.server_changes.is_empty() && none.skipped.is_empty());
     }
 
     #[test]

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Side-by-side comparison of the Rust client and a JavaScript rendering of
+# the browser client (bench/js/compare.mjs), in one run on one machine:
+# page decode, enc:1: encrypt+decrypt (WebCrypto and node:crypto), pull-all
+# from the same loopback server, fold. Prints each pair and the ratio, and
+# one `RESULT {json}` line per step.
+#
+# Needs: cargo (the workspace's toolchain) and Node >= 20 (no npm packages).
+# Usage: bench/compare.sh          # full run (100k-change pull, 1M fold)
+#        MANA_BENCH_QUICK=1 bench/compare.sh   # a short run
+# Not part of `cargo test`.
+set -eu
+cd "$(dirname "$0")/.."
+
+NODE=${NODE:-node}
+if ! command -v "$NODE" >/dev/null 2>&1; then
+    echo "compare.sh: Node.js (>= 20) is needed for the JavaScript side; set NODE= or install it" >&2
+    exit 1
+fi
+major=$("$NODE" -p 'process.versions.node.split(".")[0]')
+if [ "$major" -lt 20 ]; then
+    echo "compare.sh: Node $("$NODE" --version) is too old; the JavaScript side needs >= 20 (fetch, webcrypto)" >&2
+    exit 1
+fi
+export NODE
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
+echo "rustc: $(rustc --version), node: $("$NODE" --version)"
+# A release build of the bench binary (criterion's bench profile); the
+# binary runs the Rust steps, then the Node side against the same inputs.
+exec cargo bench -p mana-sync-testkit --bench compare
