@@ -604,7 +604,7 @@ impl MemoryServer {
     /// Answers a request normally; a push stores at most `part_way`
     /// changes, then fails.
     fn answer(&self, request: &Request<Vec<u8>>, part_way: Option<usize>) -> Response<Vec<u8>> {
-        if let Some(preflight) = self.cors.as_ref().and_then(|c| c.preflight(&request)) {
+        if let Some(preflight) = self.cors.as_ref().and_then(|c| c.preflight(request)) {
             return preflight;
         }
         let mut response = self.route(request, part_way);
@@ -858,7 +858,7 @@ impl MemoryServer {
         let mut s = self.state();
         // A planned failure part-way replaces the switch for this push only.
         let switch = match part_way {
-            Some(n) => std::mem::replace(&mut s.fail_push_after, Some(n)),
+            Some(n) => s.fail_push_after.replace(n),
             None => s.fail_push_after,
         };
         s.races.begin_push();
