@@ -191,17 +191,24 @@ fn loopback() -> LoopbackServer {
         .with_stall(Duration::from_secs(30))
 }
 
-fn short_timeout() -> TransportOptions {
-    TransportOptions::default().total_timeout(Duration::from_millis(300))
+/// A stall needs a client timeout shorter than the server's silence (30 s);
+/// every other fault, the default timeout, so that a slow machine changes
+/// nothing.
+fn options_for(fault: &Fault) -> TransportOptions {
+    match fault {
+        Fault::Stall => TransportOptions::default().total_timeout(Duration::from_millis(500)),
+        _ => TransportOptions::default(),
+    }
 }
 
 #[test]
 fn each_fault_over_ureq() {
     for (fault, want, stored) in cases() {
         let server = loopback();
-        let client = mana_sync_ureq::client_with(config(&server.base_url(), "a"), short_timeout())
-            .unwrap()
-            .with_retry(RetryPolicy::none());
+        let client =
+            mana_sync_ureq::client_with(config(&server.base_url(), "a"), options_for(&fault))
+                .unwrap()
+                .with_retry(RetryPolicy::none());
         server.server().fail_next_requests(1, fault.clone());
         let result = client.push(APP, &batch(5), &Cursor::EPOCH);
         assert_eq!(seen(&result), want, "{fault:?}: {result:?}");
@@ -214,9 +221,10 @@ fn each_fault_over_ureq() {
 async fn each_fault_over_hyper() {
     for (fault, want, stored) in cases() {
         let server = loopback();
-        let client = mana_sync_hyper::client_with(config(&server.base_url(), "a"), short_timeout())
-            .unwrap()
-            .with_retry(RetryPolicy::none());
+        let client =
+            mana_sync_hyper::client_with(config(&server.base_url(), "a"), options_for(&fault))
+                .unwrap()
+                .with_retry(RetryPolicy::none());
         server.server().fail_next_requests(1, fault.clone());
         let result = client.push(APP, &batch(5), &Cursor::EPOCH).await;
         assert_eq!(seen(&result), want, "{fault:?}: {result:?}");
@@ -297,10 +305,18 @@ fn a_plan_faults_at_its_rate_with_every_kind() {
 #[test]
 fn a_plan_on_the_loopback_server_acts_on_the_wire() {
     let server = loopback();
+    // Stalls are left out: they need a short timeout (see `each_fault_*`),
+    // and a short timeout would make the other answers depend on speed.
+    let kinds: Vec<Fault> = FaultPlan::seeded(0)
+        .kinds()
+        .iter()
+        .filter(|k| **k != Fault::Stall)
+        .cloned()
+        .collect();
     server
         .server()
-        .set_fault_plan(Some(FaultPlan::seeded(5).rate(1.0)));
-    let client = mana_sync_ureq::client_with(config(&server.base_url(), "a"), short_timeout())
+        .set_fault_plan(Some(FaultPlan::seeded(5).rate(1.0).only(kinds)));
+    let client = mana_sync_ureq::client(config(&server.base_url(), "a"))
         .unwrap()
         .with_retry(RetryPolicy::none());
     let mut seen_kinds = std::collections::BTreeSet::new();
@@ -318,5 +334,5 @@ fn a_plan_on_the_loopback_server_acts_on_the_wire() {
         assert_eq!(seen(&result), want, "{fault:?}");
         seen_kinds.insert(fault.name());
     }
-    assert_eq!(seen_kinds.len(), 7, "{seen_kinds:?}");
+    assert_eq!(seen_kinds.len(), 6, "{seen_kinds:?}");
 }
