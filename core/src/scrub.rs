@@ -10,16 +10,24 @@
 //! * the string value of any JSON member whose name holds `key`, `token`,
 //!   `secret` or `password` (any case), e.g. `"masterKey":"…"`.
 //!
-//! It works on a prefix too: a secret cut by the end of the text is still
-//! recognised by its start.
+//! Then every other occurrence of a secret so found (of 8 characters or
+//! more) goes too. It works on a prefix too: a secret cut by the end of the
+//! text is still recognised by its start.
 
 /// What a removed secret is replaced with.
 pub(crate) const REDACTED: &str = "[redacted]";
 
-/// `text` with every secret it recognises replaced by `[redacted]`.
+/// Secrets at least this long are also removed wherever else they occur in
+/// the text; shorter ones would take ordinary words with them.
+const ECHOED_MIN: usize = 8;
+
+/// `text` with every secret it recognises replaced by `[redacted]`, and
+/// every other occurrence of such a secret too (a key echoed in a message,
+/// or inside a member's name).
 pub(crate) fn scrub(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
+    let mut found: Vec<&str> = Vec::new();
     let mut i = 0;
     let mut copied = 0;
     while i < bytes.len() {
@@ -30,6 +38,7 @@ pub(crate) fn scrub(text: &str) -> String {
             Some((from, to)) => {
                 out.push_str(text.get(copied..from).unwrap_or_default());
                 out.push_str(REDACTED);
+                found.extend(text.get(from..to));
                 copied = to;
                 i = to;
             }
@@ -37,6 +46,15 @@ pub(crate) fn scrub(text: &str) -> String {
         }
     }
     out.push_str(text.get(copied..).unwrap_or_default());
+    found.retain(|s| s.len() >= ECHOED_MIN && !REDACTED.contains(*s));
+    // Longest first, so that a secret holding another goes whole.
+    found.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    found.dedup();
+    for secret in found {
+        if out.contains(secret) {
+            out = out.replace(secret, REDACTED);
+        }
+    }
     out
 }
 
@@ -162,6 +180,16 @@ mod tests {
         assert_eq!(s, "authorization: bearer [redacted]");
         let s = scrub(r#"{"key":"abc"#);
         assert_eq!(s, r#"{"key":"[redacted]"#);
+        // A secret found once goes wherever else it is: echoed in a message,
+        // or (found by fuzzing) the start of a member's name, which the
+        // member check skips over.
+        let s = scrub(r#"{"masterKey":"Zm9vYmFyYmF6cXV4","message":"bad key Zm9vYmFyYmF6cXV4"}"#);
+        assert!(!s.contains("Zm9vYmFyYmF6cXV4"), "{s}");
+        let s = scrub(r#"{"masterKey":"eyJCAwQFBgLCAwQFc":"eyJCAwQFBgLCAwQFcA0ODsterKey":"x"}"#);
+        assert!(!s.contains("eyJCAwQFBgLCAwQFc"), "{s}");
+        // A short one does not take ordinary words with it.
+        let s = scrub(r#"{"key":"ok","status":"ok"}"#);
+        assert_eq!(s, r#"{"key":"[redacted]","status":"ok"}"#);
         // Ordinary text is untouched, multi-byte included.
         assert_eq!(scrub("Grüße: internal error"), "Grüße: internal error");
     }

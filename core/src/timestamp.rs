@@ -32,19 +32,34 @@ pub struct Timestamp(jiff::Timestamp);
 /// A string that is not an RFC 3339 timestamp.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "not an RFC 3339 timestamp: {input:?} (expected e.g. \"2026-04-23T11:18:35.000Z\"): {reason}"
+    "not an RFC 3339 timestamp: {input} (expected e.g. \"2026-04-23T11:18:35.000Z\"): {reason}"
 )]
 pub struct TimestampError {
+    /// The input's start, quoted and escaped, at most [`SHOWN`] characters.
     input: String,
     reason: String,
 }
 
+/// Most characters an error shows of the input (quoted and escaped) and of
+/// the reason: escapes such as `\u{10ffff}` make a short text long.
+const SHOWN: usize = 100;
+
+/// `text` cut to [`SHOWN`] characters, `…` marking a cut.
+fn shown(text: &str) -> String {
+    if text.chars().count() <= SHOWN {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(SHOWN - 1).collect();
+    cut.push('…');
+    cut
+}
+
 impl TimestampError {
     fn new(input: &str, reason: impl fmt::Display) -> Self {
-        let input: String = input.chars().take(64).collect();
+        let input: String = input.chars().take(SHOWN).collect();
         TimestampError {
-            input,
-            reason: reason.to_string(),
+            input: shown(&format!("{input:?}")),
+            reason: shown(&reason.to_string()),
         }
     }
 }
@@ -347,6 +362,26 @@ mod tests {
             let t = ts(text);
             assert_eq!(t.unix_nanos() - base.unix_nanos(), nanos, "{text}");
         }
+    }
+
+    #[test]
+    fn an_error_shows_a_bounded_text_however_the_input_escapes() {
+        // Found by fuzzing: 50 control characters, each shown as `\u{13}`,
+        // made a 400-character message; 100 of U+10FFFF made one of 1100.
+        for bad in [
+            format!("\u{2}\u{0}{}", "\u{13}".repeat(48)),
+            "\u{10ffff}".repeat(100),
+            "x".repeat(10_000),
+        ] {
+            let shown = Timestamp::parse(&bad).unwrap_err().to_string();
+            assert!(shown.chars().count() <= 250, "{}", shown.chars().count());
+            assert!(shown.contains('…'), "the cut is marked: {shown}");
+        }
+        let shown = Timestamp::parse("yesterday").unwrap_err().to_string();
+        assert!(
+            shown.starts_with("not an RFC 3339 timestamp: \"yesterday\" (expected"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -39,3 +39,8 @@ fn enc_corpus() {
 fn timestamps_corpus() {
     replay("timestamps", harness::timestamps);
 }
+
+#[test]
+fn sse_corpus() {
+    replay("sse", harness::sse);
+}

@@ -13,6 +13,7 @@ use mana_sync_core::{
     TimeoutKind, TransportError, TransportOptions,
 };
 
+use crate::faults::{Stalled, Truncated};
 use crate::server::Dropped;
 use crate::{ManualClock, MemoryServer, StreamSession};
 
@@ -20,7 +21,10 @@ use crate::{ManualClock, MemoryServer, StreamSession};
 /// [`MemoryServer`]. Waiting advances the [`ManualClock`] instead of
 /// sleeping, so retries and backoff run instantly and deterministically.
 /// The response-size cap of [`TransportOptions`] is enforced as a network
-/// transport would.
+/// transport would, and injected faults ([`crate::Fault`]) end as they would
+/// over a network: a closed connection or a cut body as a
+/// [`TransportError`], a stall as a [`TransportError::Timeout`] after the
+/// clock has advanced by the total timeout.
 ///
 /// ```
 /// use mana_sync_core::{Config, Cursor};
@@ -59,7 +63,8 @@ impl InProcess {
         }
     }
 
-    /// Sets the options (only the response-size cap applies in process).
+    /// Sets the options (in process, only the response-size cap and, for a
+    /// stalled answer, the total timeout apply).
     pub fn with_options(mut self, options: TransportOptions) -> InProcess {
         self.options = options;
         self
@@ -89,8 +94,23 @@ impl InProcess {
         let response = self.server.handle(request);
         if response.extensions().get::<Dropped>().is_some() {
             return Err(TransportError::message(
-                "the connection was closed before a response (the server's handler panicked)",
+                "the connection was closed before a response",
             ));
+        }
+        if response.extensions().get::<Truncated>().is_some() {
+            return Err(TransportError::message(
+                "the connection was closed before the whole body arrived",
+            ));
+        }
+        if response.extensions().get::<Stalled>().is_some() {
+            // As a network transport would: the time limit passes, then it
+            // gives up.
+            let limit = self.options.total_timeout;
+            self.clock.advance(limit);
+            return Err(TransportError::Timeout {
+                kind: TimeoutKind::Total,
+                limit,
+            });
         }
         if response.body().len() as u64 > self.options.max_response_bytes {
             return Err(TransportError::TooLarge {

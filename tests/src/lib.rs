@@ -12,6 +12,10 @@
 //!   transport tests and demos;
 //! * [`EndlessServer`]: a server whose response body never ends, for
 //!   size-cap tests;
+//! * [`FaultPlan`]: seeded faults (closed connections, pushes stored and
+//!   unanswered or failed part-way, cut bodies, stalls, 429, a proxy's
+//!   HTML 502), acted out in process and on the loopback server
+//!   ([`MemoryServer::set_fault_plan`]);
 //! * [`Races`]: the real server's races (rows with equal times, late
 //!   commits), switched on with [`MemoryServer::set_races`];
 //! * [`MemoryServer::with_data_file`]: the change log kept in an
@@ -24,6 +28,7 @@
 mod clock;
 mod cors;
 mod endless;
+mod faults;
 mod go_json;
 mod go_time;
 mod in_process;
@@ -40,14 +45,13 @@ mod stream;
 pub use clock::ManualClock;
 pub use cors::{Cors, CORS_HEADERS, CORS_METHODS};
 pub use endless::{EndlessServer, ENDLESS_LIMIT};
+pub use faults::{Fault, FaultPlan};
 pub use in_process::InProcess;
 pub use jwt::{token_for, token_with_claims};
 pub use loopback::LoopbackServer;
 pub use persist::DataFileReport;
 pub use races::Races;
-pub use server::{
-    Fault, MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP,
-};
+pub use server::{MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP};
 pub use stream::StreamSession;
 
 use mana_sync_core::Timestamp;

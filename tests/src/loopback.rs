@@ -1,9 +1,10 @@
 //! [`LoopbackServer`]: a [`MemoryServer`] over real HTTP on 127.0.0.1.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -15,6 +16,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::sync::oneshot;
 
+use crate::faults::{Stalled, Truncated};
 use crate::server::{Dropped, MAX_BODY_BYTES};
 use crate::{MemoryServer, StreamSession};
 
@@ -26,11 +28,16 @@ type Body = BoxBody<Bytes, HangUp>;
 /// still gets its 400 instead of a reset connection.
 const DRAIN_LIMIT: usize = 1 << 30;
 
+/// How long a stalled answer stays silent by default, in milliseconds.
+const DEFAULT_STALL_MS: u64 = 30_000;
+
 /// A [`MemoryServer`] served over HTTP/1.1 and HTTP/2 (cleartext) on
 /// 127.0.0.1, on a free port, on its own thread with its own Tokio
 /// runtime, so blocking and async tests alike can reach it. It counts the
 /// TCP connections it accepts, so a test can show that a client reuses
-/// them. It stops when dropped.
+/// them. Injected faults ([`crate::Fault`]) happen on the wire: the
+/// connection really closes, the body is really cut, a stall is real
+/// silence. It stops when dropped.
 ///
 /// ```
 /// use mana_sync_testkit::{LoopbackServer, MemoryServer};
@@ -42,6 +49,7 @@ const DRAIN_LIMIT: usize = 1 << 30;
 /// ```
 pub struct LoopbackServer {
     addr: SocketAddr,
+    stall: Arc<AtomicU64>,
     server: Arc<MemoryServer>,
     prefix: String,
     connections: Arc<AtomicUsize>,
@@ -74,6 +82,7 @@ impl std::error::Error for HangUp {}
 /// looks at), drains the rest, and hands the request to the server.
 async fn serve(
     server: Arc<MemoryServer>,
+    stall: Arc<AtomicU64>,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, HangUp> {
     let (parts, mut body) = request.into_parts();
@@ -104,11 +113,37 @@ async fn serve(
     if response.extensions().get::<Dropped>().is_some() {
         return Err(HangUp);
     }
+    if response.extensions().get::<Stalled>().is_some() {
+        // Silence past any client's timeout, then a hang-up: the client never
+        // gets this answer, however slow or fast it is.
+        tokio::time::sleep(Duration::from_millis(stall.load(Ordering::SeqCst))).await;
+        return Err(HangUp);
+    }
+    if response.extensions().get::<Truncated>().is_some() {
+        return truncated(response);
+    }
     let (parts, body) = response.into_parts();
     let body = Full::new(Bytes::from(body))
         .map_err(|never| match never {})
         .boxed();
     Ok(Response::from_parts(parts, body))
+}
+
+/// An answer whose head gives the whole body's length, and whose body
+/// stops half-way with the connection closed.
+fn truncated(response: Response<Vec<u8>>) -> Result<Response<Body>, HangUp> {
+    let (mut parts, body) = response.into_parts();
+    if body.len() < 2 {
+        return Err(HangUp);
+    }
+    parts.headers.insert(
+        http::header::CONTENT_LENGTH,
+        http::HeaderValue::from(body.len()),
+    );
+    let half = Bytes::from(body);
+    let half = half.slice(..half.len() / 2);
+    let frames = futures_util::stream::iter([Ok(hyper::body::Frame::data(half)), Err(HangUp)]);
+    Ok(Response::from_parts(parts, StreamBody::new(frames).boxed()))
 }
 
 /// A stream's response: sent only once its first event (or heartbeat) is
@@ -208,7 +243,8 @@ impl LoopbackServer {
             .build()?;
         let (shutdown, mut stop) = oneshot::channel::<()>();
         let connections = Arc::new(AtomicUsize::new(0));
-        let (served, counter) = (server.clone(), connections.clone());
+        let stall = Arc::new(AtomicU64::new(DEFAULT_STALL_MS));
+        let (served, counter, stalls) = (server.clone(), connections.clone(), stall.clone());
         let thread = std::thread::Builder::new()
             .name(format!("mana-sync-loopback-{}", addr.port()))
             .spawn(move || {
@@ -223,8 +259,11 @@ impl LoopbackServer {
                                 let Ok((stream, _)) = accepted else { continue };
                                 counter.fetch_add(1, Ordering::SeqCst);
                                 let server = served.clone();
+                                let stall = stalls.clone();
                                 tokio::spawn(async move {
-                                    let service = service_fn(move |req| serve(server.clone(), req));
+                                    let service = service_fn(move |req| {
+                                        serve(server.clone(), stall.clone(), req)
+                                    });
                                     let _ = auto::Builder::new(TokioExecutor::new())
                                         .serve_connection(TokioIo::new(stream), service)
                                         .await;
@@ -238,6 +277,7 @@ impl LoopbackServer {
             })?;
         Ok(LoopbackServer {
             addr,
+            stall,
             prefix: server.prefix().to_owned(),
             server,
             connections,
@@ -250,6 +290,15 @@ impl LoopbackServer {
     /// [`MemoryServer`]'s prefix, see [`MemoryServer::with_prefix`]).
     pub fn with_prefix(mut self, prefix: &str) -> LoopbackServer {
         self.prefix = prefix.trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// How long a stalled answer ([`crate::Fault::Stall`]) stays silent
+    /// before the connection closes without it (30 s by default): make it
+    /// longer than the client's timeout.
+    pub fn with_stall(self, silence: Duration) -> LoopbackServer {
+        let ms = u64::try_from(silence.as_millis()).unwrap_or(u64::MAX);
+        self.stall.store(ms, Ordering::SeqCst);
         self
     }
 

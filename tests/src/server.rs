@@ -10,6 +10,7 @@ use mana_sync_core::crypto::MasterKey;
 use mana_sync_core::{Clock, Timestamp};
 use serde_json::{json, Value};
 
+use crate::faults::{Fault, FaultPlan};
 use crate::go_json::{self, go_quote, go_utf8};
 use crate::go_time::{parse_rfc3339, rfc3339_nano, rfc3339_seconds, to_micros};
 use crate::jwt::{user_at, user_of};
@@ -76,48 +77,11 @@ struct State {
     stream_cut_after: Option<usize>,
     silent_streams: usize,
     faults: std::collections::VecDeque<Fault>,
+    plan: Option<FaultPlan>,
+    injected: Vec<Fault>,
     races: RaceState,
     /// The data file, when the log is kept on disk (`persist.rs`).
     journal: Option<crate::persist::Journal>,
-}
-
-/// A failure the server answers a request with instead of handling it
-/// ([`MemoryServer::fail_next_requests`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Fault {
-    /// 503 `Service Unavailable`, plain text.
-    Unavailable,
-    /// 429 with this `Retry-After` value (seconds or an HTTP date).
-    TooManyRequests {
-        /// The `Retry-After` header's value.
-        retry_after: String,
-    },
-    /// A proxy's HTML 502 page.
-    BadGatewayHtml,
-}
-
-impl Fault {
-    fn response(&self) -> Response<Vec<u8>> {
-        match self {
-            Fault::Unavailable => text(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
-            Fault::TooManyRequests { retry_after } => {
-                let mut response = text(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests");
-                if let Ok(v) = http::HeaderValue::from_str(retry_after) {
-                    response.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-                response
-            }
-            Fault::BadGatewayHtml => Response::builder()
-                .status(StatusCode::BAD_GATEWAY)
-                .header(header::CONTENT_TYPE, "text/html")
-                .body(
-                    b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad \
-                      Gateway</h1></center><hr><center>nginx</center></body></html>\n"
-                        .to_vec(),
-                )
-                .unwrap_or_default(),
-        }
-    }
 }
 
 /// A protocol-faithful mana-sync server in memory, written from the Go
@@ -204,7 +168,8 @@ fn not_found() -> Response<Vec<u8>> {
     text(StatusCode::NOT_FOUND, "404 page not found")
 }
 
-fn dropped() -> Response<Vec<u8>> {
+/// An answer standing for a connection closed without one.
+pub(crate) fn dropped() -> Response<Vec<u8>> {
     let mut response = Response::builder()
         .status(StatusCode::INTERNAL_SERVER_ERROR)
         .body(Vec::new())
@@ -278,6 +243,28 @@ impl MemoryServer {
         s.faults.extend(std::iter::repeat_n(fault, n));
     }
 
+    /// Lets `plan` fault the requests from now on (streams excepted: see
+    /// [`Self::cut_streams_after`] and [`Self::silence_next_streams`]) when
+    /// none is queued with [`Self::fail_next_requests`]; `None` stops it.
+    ///
+    /// ```
+    /// use mana_sync_testkit::{FaultPlan, MemoryServer};
+    ///
+    /// let server = MemoryServer::new();
+    /// server.set_fault_plan(Some(FaultPlan::seeded(1).rate(1.0)));
+    /// let response = server.handle(http::Request::get("/health").body(Vec::new()).unwrap());
+    /// assert_eq!(server.faults_injected().len(), 1);
+    /// # let _ = response;
+    /// ```
+    pub fn set_fault_plan(&self, plan: Option<FaultPlan>) {
+        self.state().plan = plan;
+    }
+
+    /// Every fault injected so far (queued or planned), oldest first.
+    pub fn faults_injected(&self) -> Vec<Fault> {
+        self.state().injected.clone()
+    }
+
     /// How many stream connections are open now.
     pub fn open_streams(&self) -> usize {
         self.state().open_streams
@@ -291,8 +278,14 @@ impl MemoryServer {
         request: Request<Vec<u8>>,
     ) -> Result<StreamSession, Box<Response<Vec<u8>>>> {
         self.note_received(&request, 0);
-        if let Some(fault) = self.state().faults.pop_front() {
-            return Err(Box::new(fault.response()));
+        let queued = {
+            let mut s = self.state();
+            let fault = s.faults.pop_front();
+            s.injected.extend(fault.clone());
+            fault
+        };
+        if let Some(fault) = queued {
+            return Err(Box::new(fault.stream_refusal()));
         }
         let app = match self.routed(&request)? {
             Route::Stream(app) => app,
@@ -611,13 +604,38 @@ impl MemoryServer {
         body_len: usize,
     ) -> Response<Vec<u8>> {
         self.note_received(&request, body_len);
-        if let Some(fault) = self.state().faults.pop_front() {
-            return fault.response();
+        match self.next_fault(&request) {
+            Some(fault) => fault.answer(|part_way| self.answer(&request, part_way)),
+            None => self.answer(&request, None),
         }
-        if let Some(preflight) = self.cors.as_ref().and_then(|c| c.preflight(&request)) {
+    }
+
+    /// The fault for a request: a queued one, else the plan's, if any.
+    fn next_fault(&self, request: &Request<Vec<u8>>) -> Option<Fault> {
+        let mut s = self.state();
+        let fault = match s.faults.pop_front() {
+            Some(fault) => Some(fault),
+            None => {
+                let State { plan, .. } = &mut *s;
+                let plan = plan.as_mut()?;
+                let changes = (request.method() == Method::POST)
+                    .then(|| push_body::parse(request.body(), MAX_BODY_BYTES).ok())
+                    .flatten()
+                    .map(|set| set.changes.len());
+                plan.next_fault(changes)
+            }
+        };
+        s.injected.extend(fault.clone());
+        fault
+    }
+
+    /// Answers a request normally; a push stores at most `part_way`
+    /// changes, then fails.
+    fn answer(&self, request: &Request<Vec<u8>>, part_way: Option<usize>) -> Response<Vec<u8>> {
+        if let Some(preflight) = self.cors.as_ref().and_then(|c| c.preflight(request)) {
             return preflight;
         }
-        let mut response = self.route(&request);
+        let mut response = self.route(request, part_way);
         if request.method() == Method::HEAD {
             response.body_mut().clear();
         }
@@ -639,7 +657,7 @@ impl MemoryServer {
         });
     }
 
-    fn route(&self, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+    fn route(&self, request: &Request<Vec<u8>>, part_way: Option<usize>) -> Response<Vec<u8>> {
         let route = match self.routed(request) {
             Ok(route) => route,
             Err(response) => return *response,
@@ -647,7 +665,7 @@ impl MemoryServer {
         match route {
             Route::Health => self.health(),
             Route::Metrics => metrics(),
-            Route::Push(app) => self.push(request, &app),
+            Route::Push(app) => self.push(request, &app, part_way),
             Route::Pull(app) => self.pull(request, &app),
             // Streams are opened with `open_stream`; over a plain exchange
             // the answer is what is pending now, as one finished body.
@@ -836,7 +854,12 @@ impl MemoryServer {
         Ok(())
     }
 
-    fn push(&self, request: &Request<Vec<u8>>, app: &[u8]) -> Response<Vec<u8>> {
+    fn push(
+        &self,
+        request: &Request<Vec<u8>>,
+        app: &[u8],
+        part_way: Option<usize>,
+    ) -> Response<Vec<u8>> {
         let user = match self.caller(request) {
             Ok(user) => user,
             Err(response) => return *response,
@@ -861,6 +884,11 @@ impl MemoryServer {
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| set.client_id.as_bytes().to_vec());
         let mut s = self.state();
+        // A planned failure part-way replaces the switch for this push only.
+        let switch = match part_way {
+            Some(n) => s.fail_push_after.replace(n),
+            None => s.fail_push_after,
+        };
         s.races.begin_push();
         let stored_before = s.logs.get(&user).map_or(0, Vec::len);
         let mut failed = None;
@@ -879,6 +907,9 @@ impl MemoryServer {
                     break;
                 }
             }
+        }
+        if part_way.is_some() {
+            s.fail_push_after = switch;
         }
         if let Err(why) = MemoryServer::journal(&mut s, &user, stored_before) {
             return text(

@@ -62,6 +62,15 @@
 //! assert_eq!(core::mem::size_of::<u32>(), 4); // still Rust's `core`
 //! let _ = mana_sync_core::limits::MAX_CHANGES_PER_PUSH; // the whole core, by its name
 //! ```
+//!
+//! ## Logging
+//!
+//! The mana-sync crates log nothing. ureq logs through the `log` crate, with
+//! headers and paths redacted at `DEBUG`; but at `TRACE` its protocol crate
+//! (target `ureq_proto`) dumps every byte on the wire in hex, the
+//! `Authorization: Bearer` token and the vault's master key included. An
+//! application that installs a logger must keep `ureq_proto` below `TRACE`
+//! (e.g. `RUST_LOG=trace,ureq_proto=off` with `env_logger`).
 
 mod transport;
 
