@@ -14,7 +14,7 @@
 
 use http::{header, Response, StatusCode};
 
-use crate::server::dropped;
+use crate::server::{dropped, text};
 
 /// A failure the server answers a request with instead of (or besides)
 /// handling it.
@@ -131,16 +131,6 @@ impl Fault {
             _ => text(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
         }
     }
-}
-
-/// `http.Error`'s form: text, a newline, `nosniff`.
-fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .header("x-content-type-options", "nosniff")
-        .body(format!("{body}\n").into_bytes())
-        .unwrap_or_default()
 }
 
 /// Marks an answer whose body is to be cut in half, the connection closed.

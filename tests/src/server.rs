@@ -147,7 +147,7 @@ impl std::fmt::Debug for MemoryServer {
 }
 
 /// `http.Error`: text, a newline, `nosniff`.
-fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
+pub(crate) fn text(status: StatusCode, body: &str) -> Response<Vec<u8>> {
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")

@@ -1,8 +1,6 @@
 //! The stream on both facades: building it from a client's settings, and
 //! what both drivers do with each [`StreamStep`] apart from the IO itself.
 
-use std::collections::BTreeMap;
-
 use crate::fold::Replica;
 use crate::ops::{Stream, StreamEvent};
 use crate::{Cursor, Error, Timestamp};
@@ -17,11 +15,10 @@ pub(crate) fn stream(
     collections: &[&str],
     since: &Cursor,
 ) -> Result<Stream, Error> {
-    let cursors = collections
-        .iter()
-        .map(|c| ((*c).to_owned(), since.clone()))
-        .collect();
-    from_cursors(settings, app_id, cursors)
+    Ok(configured(
+        settings,
+        Stream::new(&settings.config, app_id, collections, since)?,
+    ))
 }
 
 /// The stream of `collections`, each from the cursor `replica` keeps for it.
@@ -38,17 +35,17 @@ pub(crate) fn stream_from(
             ((*c).to_owned(), cursor)
         })
         .collect();
-    from_cursors(settings, app_id, cursors)
+    Ok(configured(
+        settings,
+        Stream::from_cursors(&settings.config, app_id, cursors)?,
+    ))
 }
 
-fn from_cursors(
-    settings: &Settings,
-    app_id: &str,
-    cursors: BTreeMap<String, Cursor>,
-) -> Result<Stream, Error> {
-    Ok(Stream::from_cursors(&settings.config, app_id, cursors)?
+/// `stream` with the client's retry policy, jitter and token source.
+fn configured(settings: &Settings, stream: Stream) -> Stream {
+    stream
         .retry(settings.retry, settings.jitter())
-        .auth(settings.auth.clone()))
+        .auth(settings.auth.clone())
 }
 
 /// Applies a batch to `replica` and moves its cursor (what `watch_into`

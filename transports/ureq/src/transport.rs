@@ -36,6 +36,12 @@ pub struct UreqTransport {
 impl UreqTransport {
     /// A transport with these timeouts and cap.
     pub fn new(options: TransportOptions) -> UreqTransport {
+        UreqTransport::with_roots(options, RootCerts::WebPki)
+    }
+
+    /// The agent: every status and body back to the core, no redirects
+    /// followed, the connect and total timeouts, rustls with these roots.
+    fn with_roots(options: TransportOptions, roots: RootCerts) -> UreqTransport {
         let agent = ureq::Agent::config_builder()
             // The core reads every status and body itself.
             .http_status_as_error(false)
@@ -46,7 +52,7 @@ impl UreqTransport {
             .tls_config(
                 TlsConfig::builder()
                     .provider(TlsProvider::Rustls)
-                    .root_certs(RootCerts::WebPki)
+                    .root_certs(roots)
                     .build(),
             )
             .build()
@@ -70,20 +76,7 @@ impl UreqTransport {
             .iter()
             .map(|der| ureq::tls::Certificate::from_der(der).to_owned())
             .collect();
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_connect(Some(options.connect_timeout))
-            .timeout_global(Some(options.total_timeout))
-            .tls_config(
-                TlsConfig::builder()
-                    .provider(TlsProvider::Rustls)
-                    .root_certs(RootCerts::new_with_certs(&roots))
-                    .build(),
-            )
-            .build()
-            .new_agent();
-        UreqTransport { agent, options }
+        UreqTransport::with_roots(options, RootCerts::new_with_certs(&roots))
     }
 
     /// The options it enforces.
