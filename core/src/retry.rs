@@ -322,6 +322,12 @@ impl JitterRng {
     pub fn from_os() -> JitterRng {
         JitterRng(aes_gcm::aead::OsRng.next_u64())
     }
+
+    /// A new generator seeded from this one: each operation gets its own,
+    /// and a seeded parent still gives repeatable waits.
+    pub fn fork(&mut self) -> JitterRng {
+        JitterRng(self.next_u64())
+    }
 }
 
 impl RngCore for JitterRng {

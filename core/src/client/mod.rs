@@ -84,13 +84,10 @@ impl Settings {
 
     /// A generator for one operation's jitter, drawn from the client's.
     pub(crate) fn jitter(&self) -> JitterRng {
-        use aes_gcm::aead::rand_core::RngCore;
-        let seed = self
-            .rng
+        self.rng
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .next_u64();
-        JitterRng::seeded(seed)
+            .fork()
     }
 
     /// `op` with the client's retry policy and token source.

@@ -13,5 +13,5 @@ pub use health::Health;
 pub use pull::Pull;
 pub use pull_all::{PullAll, PullAllOutcome, DEFAULT_MAX_PAGES};
 pub use push::{Push, PushOutcome};
-pub use stream::{ChangeBatch, Stream, StreamEvent, StreamStep, DEFAULT_OVERLAP};
+pub use stream::{ChangeBatch, Stream, StreamEvent, StreamStep};
 pub use vault_key::VaultKey;

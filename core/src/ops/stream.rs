@@ -11,6 +11,7 @@ use http::{header, Method, Request, Response};
 use super::dedup::Delivered;
 use super::PullAll;
 use crate::endpoint::{authed, check_segment, uri};
+use crate::fold::DEFAULT_OVERLAP;
 use crate::response::check_status;
 use crate::retry::{classify, Auth, Failure, JitterRng, Retrying};
 use crate::sse::{SseDecoder, SseEvent};
@@ -19,13 +20,6 @@ use crate::{
     Change, Config, Cursor, Error, Operation, RetryPolicy, SkippedChange, Step, Timestamp,
     TransportError,
 };
-
-/// How far before its cursors a stream reconnects by default: the server
-/// stores a row's time in microseconds and a cursor it writes from its clock
-/// in nanoseconds, and commits late (PROTOCOL.md), so a row can land just
-/// before a cursor already handed out. What the overlap re-reads is
-/// recognised and not delivered again.
-pub const DEFAULT_OVERLAP: Duration = crate::fold::DEFAULT_OVERLAP;
 
 /// Most bytes of an error response's body read from a stream request.
 const ERROR_BODY_CAP: usize = 64 * 1024;
@@ -238,6 +232,10 @@ impl Stream {
             rng: JitterRng::seeded(0),
             auth: Auth::default(),
             refreshed: false,
+            // The replica's overlap: the server stores a row's time in µs and
+            // writes a cursor from its ns clock, and commits late
+            // (PROTOCOL.md), so a row can land just before a cursor already
+            // handed out.
             overlap: DEFAULT_OVERLAP,
             failures: 0,
             reconnecting: false,
@@ -281,7 +279,7 @@ impl Stream {
 
     /// Reconnects (after a cut) this much before the cursors, to pick up
     /// changes that committed late (what it re-reads is recognised and not
-    /// delivered again). [`DEFAULT_OVERLAP`] (5 s) by default; zero turns it
+    /// delivered again). [`DEFAULT_OVERLAP`] (5 s, as for a replica) by default; zero turns it
     /// off. The first connection starts at the cursors given.
     pub fn overlap(mut self, overlap: Duration) -> Stream {
         self.overlap = overlap;
@@ -383,7 +381,7 @@ impl Stream {
     }
 
     /// The head of the stream response asked for by [`StreamStep::Open`].
-    pub fn on_open(&mut self, now: Timestamp, head: Result<Response<()>, TransportError>) {
+    pub fn on_open(&mut self, _now: Timestamp, head: Result<Response<()>, TransportError>) {
         if !matches!(self.phase, Phase::Opening) {
             self.phase = misuse("a stream head was delivered but none was awaited");
             return;
@@ -407,7 +405,6 @@ impl Stream {
                 }
             }
         }
-        let _ = now;
     }
 
     /// The next piece of the open body asked for by [`StreamStep::Read`]
@@ -538,13 +535,8 @@ impl Stream {
     }
 
     fn retrying(&mut self, pull: PullAll) -> Retrying<PullAll> {
-        let seed = rand_seed(&mut self.rng);
-        Retrying::new(
-            pull,
-            self.policy,
-            JitterRng::seeded(seed),
-            self.auth.clone(),
-        )
+        let rng = self.rng.fork();
+        Retrying::new(pull, self.policy, rng, self.auth.clone())
     }
 
     fn on_event(&mut self, event: &SseEvent) {
@@ -707,9 +699,4 @@ impl Stream {
 
 fn misuse(reason: &'static str) -> Phase {
     Phase::Failed(Error::Misuse { reason })
-}
-
-fn rand_seed(rng: &mut JitterRng) -> u64 {
-    use aes_gcm::aead::rand_core::RngCore;
-    rng.next_u64()
 }
