@@ -17,11 +17,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use aes_gcm::aead::rand_core;
+use http::{header, HeaderMap, Request, Response, StatusCode};
 /// The trait of random number generators that [`RetryPolicy::backoff`] and
 /// [`JitterRng`] speak (`rand_core` 0.6).
-pub use aes_gcm::aead::rand_core::RngCore;
-use http::{header, HeaderMap, Request, Response, StatusCode};
+pub use rand_core::RngCore;
 
 use crate::{Operation, Step, Timestamp, Token, TransportError};
 
@@ -320,7 +319,7 @@ impl JitterRng {
 
     /// A generator seeded from the operating system's RNG.
     pub fn from_os() -> JitterRng {
-        JitterRng(aes_gcm::aead::OsRng.next_u64())
+        JitterRng(rand_core::OsRng.next_u64())
     }
 
     /// A new generator seeded from this one: each operation gets its own,

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::crypto::{decrypt_fields, encrypt_fields, MasterKey, OsRng};
+use crate::crypto::{decrypt_fields, encrypt_fields, MasterKey, PooledOsRng};
 use crate::fold::Record;
 use crate::{Change, Error, Patch, Timestamp};
 
@@ -114,7 +114,7 @@ impl<T: Serialize + DeserializeOwned> TableSpec<T> {
             .iter()
             .any(|n| record.get(*n).is_some_and(|v| !v.is_null()));
         match key {
-            Some(key) => encrypt_fields(key, record, &names, &mut OsRng).map_err(Error::from),
+            Some(key) => encrypt_fields(key, record, &names, &mut PooledOsRng).map_err(Error::from),
             None if needs_key => Err(Error::InvalidRequest {
                 reason: format!(
                     "table {} keeps {} encrypted: a master key is needed to write it",

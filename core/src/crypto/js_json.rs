@@ -36,6 +36,33 @@ pub fn to_js_json(value: &Value) -> String {
     out
 }
 
+/// Appends the `JSON.stringify` text of `value` to `out` (see
+/// [`to_js_json`]).
+pub(crate) fn write_js_json(out: &mut String, value: &Value) {
+    write_value(out, value);
+}
+
+/// Whether any byte is one a JSON string cannot hold as it is: `"`, `\` or
+/// a control character (below 0x20). All three are ASCII, so never part of
+/// a multi-byte character.
+pub(crate) fn has_json_special(bytes: &[u8]) -> bool {
+    let special = |b: u8| (b < 0x20) | (b == b'"') | (b == b'\\');
+    // 32 bytes at a time without stopping early inside a block: the
+    // compiler turns the block into a few vector compares.
+    let block_has = |block: &[u8]| block.iter().fold(false, |any, &b| any | special(b));
+    let mut blocks = bytes.chunks_exact(32);
+    if blocks.any(block_has) {
+        return true;
+    }
+    // The rest (under 32 bytes) as one more block, padded with `a`s.
+    let rest = blocks.remainder();
+    let mut last = [b'a'; 32];
+    if let Some(head) = last.get_mut(..rest.len()) {
+        head.copy_from_slice(rest);
+    }
+    block_has(&last)
+}
+
 fn write_value(out: &mut String, value: &Value) {
     match value {
         Value::Null => out.push_str("null"),
@@ -115,7 +142,24 @@ fn write_number(out: &mut String, n: &Number) {
 }
 
 fn write_string(out: &mut String, s: &str) {
-    out.reserve(s.len().saturating_add(2));
+    if !has_json_special(s.as_bytes()) {
+        out.reserve(s.len().saturating_add(2));
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
+    // Room for the escaped text at once, so the buffer is not moved (and
+    // a copy of part of the text left behind) while it is written.
+    let extra: usize = s
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | 0x08 | 0x0c | b'\n' | b'\r' | b'\t' => 1,
+            0..0x20 => 5,
+            _ => 0,
+        })
+        .fold(0, usize::saturating_add);
+    out.reserve(s.len().saturating_add(2).saturating_add(extra));
     out.push('"');
     // Runs of characters written as they are are copied whole; only `"`,
     // `\` and control characters (all ASCII, so never inside a multi-byte
@@ -200,6 +244,23 @@ mod tests {
             js(r#"{"b":1,"2":2,"1":3,"10":4,"-1":5,"01":6,"4294967295":7,"4294967294":8,"1.5":9}"#),
             r#"{"1":3,"2":2,"10":4,"4294967294":8,"b":1,"-1":5,"01":6,"4294967295":7,"1.5":9}"#
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn special_bytes_are_found_wherever_they_are(
+            bytes in proptest::collection::vec(0x1eu8..0x60, 0..100),
+            at in 0usize..100,
+            special in proptest::sample::select(vec![0u8, 0x1f, b'"', b'\\', b'\n']),
+        ) {
+            let naive = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+            proptest::prop_assert_eq!(has_json_special(&bytes), naive(&bytes));
+            let mut with = bytes.clone();
+            with.insert(at.min(with.len()), special);
+            proptest::prop_assert!(has_json_special(&with));
+            let clean: Vec<u8> = bytes.iter().map(|&c| if naive(&[c]) { b'a' } else { c }).collect();
+            proptest::prop_assert!(!has_json_special(&clean));
+        }
     }
 
     #[test]

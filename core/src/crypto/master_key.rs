@@ -1,9 +1,9 @@
 //! [`MasterKey`]: a user's 32-byte AES key.
 
 use std::fmt;
+use std::sync::Arc;
 
-use aes_gcm::aead::KeyInit;
-use aes_gcm::Aes256Gcm;
+use aws_lc_rs::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
 use base64::Engine;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -12,8 +12,10 @@ use super::CryptoError;
 /// A user's 32-byte master key. Zeroed on drop; `Debug` prints
 /// `MasterKey([redacted])`; no `Display`.
 ///
-/// The AES-256-GCM cipher (key schedule and GHASH key) is built once, when
-/// the key is made, and used for every value; it is wiped on drop too.
+/// The AES-256-GCM cipher (key schedule and GHASH table, AWS-LC's) is built
+/// once, when the key is made, and used for every value; clones share it.
+/// It is wiped when the last clone is dropped: AWS-LC zeroes every
+/// allocation it frees.
 ///
 /// ```
 /// use mana_sync_core::crypto::MasterKey;
@@ -26,9 +28,9 @@ use super::CryptoError;
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct MasterKey {
     bytes: [u8; 32],
-    /// Built from `bytes`; zeroized on drop by aes-gcm's `zeroize` feature.
+    /// Built from `bytes`; zeroed when freed (by AWS-LC's `OPENSSL_free`).
     #[zeroize(skip)]
-    cipher: Box<Aes256Gcm>,
+    cipher: Arc<LessSafeKey>,
 }
 
 impl MasterKey {
@@ -37,7 +39,12 @@ impl MasterKey {
         let array: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::InvalidKey {
             reason: format!("expected 32 bytes, got {}", bytes.len()),
         })?;
-        let cipher = Box::new(Aes256Gcm::new((&array).into()));
+        // AES-256 takes any 32 bytes; AWS-LC fails only when out of memory.
+        let unbound =
+            UnboundKey::new(&AES_256_GCM, &array).map_err(|_| CryptoError::InvalidKey {
+                reason: "the AES-256-GCM key schedule could not be built".into(),
+            })?;
+        let cipher = Arc::new(LessSafeKey::new(unbound));
         Ok(MasterKey {
             bytes: array,
             cipher,
@@ -47,7 +54,7 @@ impl MasterKey {
     /// A key from standard base64 (padded or not) of 32 bytes.
     pub fn from_base64(text: &str) -> Result<MasterKey, CryptoError> {
         let mut bytes =
-            super::enc::BASE64
+            super::b64::BASE64
                 .decode(text.trim())
                 .map_err(|_| CryptoError::InvalidKey {
                     reason: "not standard base64".into(),
@@ -63,7 +70,7 @@ impl MasterKey {
     }
 
     /// The cipher of this key, built once.
-    pub(crate) fn cipher(&self) -> &Aes256Gcm {
+    pub(crate) fn cipher(&self) -> &LessSafeKey {
         &self.cipher
     }
 }
