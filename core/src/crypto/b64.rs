@@ -24,7 +24,7 @@ pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
 
 /// The SIMD engine for `text`: padded text is a multiple of 4 long.
 fn simd_for(text: &[u8]) -> &'static Base64 {
-    if text.len() % 4 == 0 {
+    if text.len().is_multiple_of(4) {
         &base64_simd::STANDARD
     } else {
         &base64_simd::STANDARD_NO_PAD
