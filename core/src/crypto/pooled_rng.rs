@@ -1,12 +1,17 @@
-//! [`PooledOsRng`]: the operating system's random bytes, fetched in bulk.
+//! [`PooledOsRng`]: random bytes for IVs, the operating system's
+//! randomness stretched in bulk.
 
 use std::cell::RefCell;
+use std::num::NonZeroU32;
+
+use aws_lc_rs::cipher::{EncryptingKey, EncryptionContext, UnboundCipherKey, AES_256};
+use aws_lc_rs::iv::FixedLength;
 
 use rand_core::{CryptoRng, OsRng, RngCore};
 use zeroize::Zeroize;
 
-/// Bytes fetched from the operating system at a time, per thread: one
-/// `getrandom` call serves 341 IVs.
+/// Bytes made at a time, per thread, from one key from the operating
+/// system: one `getrandom` call serves 341 IVs.
 const POOL_BYTES: usize = 4096;
 
 /// What a thread has fetched and not yet handed out.
@@ -30,6 +35,33 @@ impl Drop for Pool {
 }
 
 impl Pool {
+    /// A fresh pool: the AES-256-CTR keystream of a fresh key from the OS
+    /// (each key used for one pool, from counter 0).
+    fn refill(&mut self) -> Result<(), rand_core::Error> {
+        // Empty until it is full again.
+        self.bytes.resize(POOL_BYTES, 0);
+        self.next = self.bytes.len();
+        self.bytes.fill(0);
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
+        OsRng.try_fill_bytes(key.as_mut())?;
+        let failed = |_| {
+            rand_core::Error::from(
+                NonZeroU32::new(rand_core::Error::CUSTOM_START).unwrap_or(NonZeroU32::MIN),
+            )
+        };
+        let cipher = UnboundCipherKey::new(&AES_256, key.as_ref())
+            .and_then(EncryptingKey::ctr)
+            .map_err(failed)?;
+        cipher
+            .less_safe_encrypt(
+                &mut self.bytes,
+                EncryptionContext::Iv128(FixedLength::from([0u8; 16])),
+            )
+            .map_err(failed)?;
+        self.next = 0;
+        Ok(())
+    }
+
     /// Fills `dest` from the pool, refilling the pool from the OS when it
     /// runs dry. Every byte handed out is wiped from the pool, so none is
     /// handed out twice.
@@ -37,10 +69,7 @@ impl Pool {
         let mut dest = dest;
         while !dest.is_empty() {
             if self.next >= self.bytes.len() {
-                self.bytes.resize(POOL_BYTES, 0);
-                self.next = self.bytes.len();
-                OsRng.try_fill_bytes(&mut self.bytes)?;
-                self.next = 0;
+                self.refill()?;
             }
             let n = dest.len().min(self.bytes.len().saturating_sub(self.next));
             let end = self.next.saturating_add(n);
@@ -56,14 +85,17 @@ impl Pool {
     }
 }
 
-/// The operating system's random number generator ([`OsRng`]), read in
-/// bulk: each thread fetches 4 KiB at a time and hands the bytes out in
-/// order, wiping each one as it goes, so no byte is handed out twice. One
-/// system call serves 341 IVs; an IV costs a few nanoseconds instead of a
-/// `getrandom` call (~0.2 µs). [`Iv::random`](super::Iv::random) uses it.
+/// Random bytes for IVs at a few nanoseconds each instead of a `getrandom`
+/// system call (~0.2 µs) each: the operating system's randomness
+/// ([`OsRng`]) stretched in bulk. Each thread makes 4 KiB at a time, the
+/// AES-256-CTR keystream of a fresh 256-bit key from the OS (the
+/// construction of NIST's CTR_DRBG, reseeded for every 4 KiB; the kernel's
+/// own generator is the same idea with ChaCha20), and hands the bytes out
+/// in order, wiping each one as it goes, so no byte is handed out twice.
+/// One system call serves 341 IVs. [`Iv::random`](super::Iv::random) uses
+/// it.
 ///
-/// The bytes are the kernel's CSPRNG output, unchanged. What this adds is
-/// that up to 4 KiB of future output sits in the thread's memory. A process
+/// Up to 4 KiB of future output sits in the thread's memory. A process
 /// that calls `fork()` without `exec` duplicates that memory, so parent and
 /// child would hand out the same bytes next: a program that forks and goes
 /// on encrypting in both processes should use [`OsRng`] instead (every
@@ -154,6 +186,26 @@ mod tests {
             let rest = &pool.bytes[pool.next..];
             assert!(rest.len() < 16 || rest[..16].iter().any(|&b| b != 0));
         });
+    }
+
+    #[test]
+    fn output_looks_random() {
+        // 16 pools' worth: half the bits set, give or take 1% (the standard
+        // deviation is 0.07%), and every byte value about as often.
+        let mut bytes = vec![0u8; 16 * POOL_BYTES];
+        PooledOsRng.try_fill_bytes(&mut bytes).unwrap();
+        let ones: u32 = bytes.iter().map(|b| b.count_ones()).sum();
+        let share = f64::from(ones) / (bytes.len() * 8) as f64;
+        assert!((0.49..0.51).contains(&share), "{share}");
+        let mut counts = [0u32; 256];
+        for &b in &bytes {
+            counts[usize::from(b)] += 1;
+        }
+        // 256 expected per value, standard deviation 16.
+        assert!(
+            counts.iter().all(|&c| (150..370).contains(&c)),
+            "{counts:?}"
+        );
     }
 
     #[test]
