@@ -68,9 +68,8 @@ impl Iv {
         Ok(Iv(bytes))
     }
 
-    /// A fresh IV: 12 bytes of the operating system's random number
-    /// generator, read in bulk ([`PooledOsRng`]: one system call per 341
-    /// IVs; see there about `fork()`).
+    /// A fresh IV: 12 bytes from [`PooledOsRng`] (the operating system's
+    /// randomness, one system call per 341 IVs; see there about `fork()`).
     ///
     /// ```
     /// use mana_sync_core::crypto::Iv;

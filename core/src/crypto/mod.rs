@@ -18,5 +18,5 @@ pub use master_key::MasterKey;
 pub use pooled_rng::PooledOsRng;
 
 /// The operating system's random number generator, for fresh IVs: a system
-/// call for every request ([`PooledOsRng`] reads it in bulk).
+/// call for every request ([`PooledOsRng`] stretches it in bulk).
 pub use rand_core::OsRng;
