@@ -69,7 +69,7 @@ fn bench(c: &mut Criterion) {
 
     let page: SyncResponse =
         serde_json::from_str(&common::synthetic_page(200)).unwrap_or_else(|e| panic!("{e}"));
-    let changes: Vec<Change> = page.server_changes;
+    let changes: Vec<Change> = page.server_changes.into_vec();
     let mut group = c.benchmark_group("encode a 200-change push");
     group.throughput(Throughput::Elements(changes.len() as u64));
     group.bench_function("Push::new", |b| {

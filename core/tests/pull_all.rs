@@ -100,7 +100,7 @@ fn the_rest_of_a_tie_is_read_and_the_repeats_dropped() {
         ]
     );
     let out = out.unwrap();
-    let ids: Vec<&str> = out.changes.iter().map(|c| c.id.as_str()).collect();
+    let ids: Vec<String> = out.changes.iter().map(|c| c.id().into_owned()).collect();
     assert_eq!(ids, ["a", "b", "c", "d", "e"]);
     assert_eq!(out.repeated, 2);
     assert_eq!(out.cursor.as_str(), "2026-01-01T00:00:03.123456789Z");
@@ -108,7 +108,7 @@ fn the_rest_of_a_tie_is_read_and_the_repeats_dropped() {
         out.resume, out.cursor,
         "no time passed: nothing to hold back"
     );
-    assert_eq!(out.seen.len(), 5);
+    assert_eq!(out.seen().len(), 5);
 }
 
 #[test]
