@@ -119,8 +119,8 @@ pub(crate) fn read_array(
     let mut entries = Vec::new();
     let mut skipped = Vec::new();
     let mut index = 0usize;
-    let end = scanner.changes(i, |_, element| {
-        let keep = match &element.scan {
+    let end = scanner.changes(i, |element| {
+        let keep = match element.scan {
             Some(scan) if scan.clean && scan.passes(body) => true,
             _ => {
                 let raw = body.get(element.start..element.end).unwrap_or_default();
@@ -135,7 +135,7 @@ pub(crate) fn read_array(
             }
         };
         if keep {
-            if let Some(scan) = &element.scan {
+            if let Some(scan) = element.scan {
                 entries.push(Entry::new(&element, scan, body).ok_or(Syntax)?);
             }
         }

@@ -144,24 +144,26 @@ impl ChangeScan {
 }
 
 /// One element of a JSON array of changes.
-pub(crate) struct Element {
+pub(crate) struct Element<'s> {
     pub(crate) start: usize,
     pub(crate) end: usize,
     /// The scan, if the element is an object.
-    pub(crate) scan: Option<ChangeScan>,
+    pub(crate) scan: Option<&'s ChangeScan>,
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any byte of `x` is `"`, `\` or below 0x20 (exact as to whether
-/// there is one; which one is found byte by byte).
-fn has_stop(x: u64) -> bool {
+/// The bytes of `x` (little-endian) that are `"`, `\` or below 0x20, as
+/// their high bits. The lowest bit set is always such a byte (the higher
+/// ones may not be): the first stop is exact.
+#[inline]
+fn stops(x: u64) -> u64 {
     let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
     let quote = zero(x ^ (ONES * u64::from(b'"')));
     let backslash = zero(x ^ (ONES * u64::from(b'\\')));
     let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-    (quote | backslash | control) != 0
+    quote | backslash | control
 }
 
 /// A string's escapes: any at all, and `\u` ones.
@@ -207,14 +209,34 @@ impl<'b> Scanner<'b> {
     pub(crate) fn string(&self, mut i: usize) -> Scan<(usize, usize, u8)> {
         let mut flags = 0;
         loop {
-            while let Some(chunk) = self.b.get(i..i.saturating_add(8)) {
-                let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
-                    break;
-                };
-                if has_stop(u64::from_le_bytes(bytes)) {
-                    break;
+            // To the first `"`, `\` or control byte, 16 bytes a step.
+            loop {
+                match self.b.get(i..).and_then(<[u8]>::first_chunk::<16>) {
+                    Some(chunk) => {
+                        let (low, high) = chunk.split_at(8);
+                        let word = |half: &[u8]| {
+                            <[u8; 8]>::try_from(half).map_or(u64::MAX, u64::from_le_bytes)
+                        };
+                        let low = stops(word(low));
+                        let high = stops(word(high));
+                        if low | high != 0 {
+                            let bits = if low != 0 {
+                                low.trailing_zeros()
+                            } else {
+                                high.trailing_zeros().saturating_add(64)
+                            };
+                            i = i.saturating_add((bits / 8) as usize);
+                            break;
+                        }
+                        i = i.saturating_add(16);
+                    }
+                    None => {
+                        while !matches!(self.at(i), b'"' | b'\\' | 0..=0x1f) {
+                            i = i.saturating_add(1);
+                        }
+                        break;
+                    }
                 }
-                i = i.saturating_add(8);
             }
             match self.at(i) {
                 b'"' => return Ok((i, i.saturating_add(1), flags)),
@@ -417,25 +439,63 @@ impl<'b> Scanner<'b> {
         *open = open.saturating_sub(1);
     }
 
+    /// A known member name spelled plainly at `i` (its opening quote): its
+    /// slot and the position after its closing quote.
+    #[inline]
+    fn known_name(&self, i: usize) -> Option<(usize, usize)> {
+        let start = i.saturating_add(1);
+        let rest = self.b.get(start..)?;
+        let second = rest.get(1).copied();
+        let (slot, name): (usize, &[u8]) = match rest.first()? {
+            b'e' => (EVENT_ID, b"eventId\""),
+            b's' if second == Some(b'c') => (SCHEMA_VERSION, b"schemaVersion\""),
+            b's' => (SPACE_ID, b"spaceId\""),
+            b't' => (TABLE, b"table\""),
+            b'i' => (ID, b"id\""),
+            b'o' if second == Some(b'p') => (OP, b"op\""),
+            b'o' => (ORIGIN, b"origin\""),
+            b'd' if second == Some(b'a') => (DATA, b"data\""),
+            b'd' => (DELETED_AT, b"deletedAt\""),
+            b'f' => (FIELDS, b"fields\""),
+            b'a' => (ACTOR, b"actor\""),
+            _ => return None,
+        };
+        rest.starts_with(name)
+            .then(|| (slot, start.saturating_add(name.len())))
+    }
+
     /// The change object whose `{` is at `i`: its end and its scan.
     pub(crate) fn change(&mut self, i: usize) -> Scan<(usize, ChangeScan)> {
         let mut s = ChangeScan::new();
+        let end = self.change_into(i, &mut s)?;
+        Ok((end, s))
+    }
+
+    /// [`Scanner::change`], into `s` (which it resets).
+    fn change_into(&mut self, i: usize, s: &mut ChangeScan) -> Scan<usize> {
+        *s = ChangeScan::new();
         let mut i = self.ws(i.saturating_add(1));
         if self.at(i) == b'}' {
-            return Ok((i.saturating_add(1), s));
+            return Ok(i.saturating_add(1));
         }
         loop {
             if self.at(i) != b'"' {
                 return Err(Syntax);
             }
-            let (key_end, after, flags) = self.string(i.saturating_add(1))?;
-            let slot = if flags == 0 {
-                slot_of(self.slice(i.saturating_add(1), key_end))
-            } else {
-                s.clean = false;
-                serde_json::from_slice::<String>(self.slice(i, after))
-                    .ok()
-                    .and_then(|name| slot_of(name.as_bytes()))
+            let (slot, after) = match self.known_name(i) {
+                Some((slot, after)) => (Some(slot), after),
+                None => {
+                    let (key_end, after, flags) = self.string(i.saturating_add(1))?;
+                    let slot = if flags == 0 {
+                        slot_of(self.slice(i.saturating_add(1), key_end))
+                    } else {
+                        s.clean = false;
+                        serde_json::from_slice::<String>(self.slice(i, after))
+                            .ok()
+                            .and_then(|name| slot_of(name.as_bytes()))
+                    };
+                    (slot, after)
+                }
             };
             i = self.ws(after);
             if self.at(i) != b':' {
@@ -458,7 +518,7 @@ impl<'b> Scanner<'b> {
                     (end, member)
                 }
                 b'{' if slot == Some(FIELDS) => {
-                    let end = self.fields(i, &mut s)?;
+                    let end = self.fields(i, s)?;
                     (
                         end,
                         Member {
@@ -499,7 +559,7 @@ impl<'b> Scanner<'b> {
             i = self.ws(end);
             match self.at(i) {
                 b',' => i = self.ws(i.saturating_add(1)),
-                b'}' => return Ok((i.saturating_add(1), s)),
+                b'}' => return Ok(i.saturating_add(1)),
                 _ => return Err(Syntax),
             }
         }
@@ -577,21 +637,22 @@ impl<'b> Scanner<'b> {
     pub(crate) fn changes(
         &mut self,
         i: usize,
-        mut each: impl FnMut(&Self, Element) -> Scan<()>,
+        mut each: impl FnMut(Element<'_>) -> Scan<()>,
     ) -> Scan<usize> {
+        let mut scan = ChangeScan::new();
         let mut i = self.ws(i.saturating_add(1));
         if self.at(i) == b']' {
             return Ok(i.saturating_add(1));
         }
         loop {
             let start = i;
-            let (end, scan) = if self.at(i) == b'{' {
-                let (end, scan) = self.change(i)?;
-                (end, Some(scan))
+            let (end, object) = if self.at(i) == b'{' {
+                (self.change_into(i, &mut scan)?, true)
             } else {
-                (self.value(i, 1)?.0, None)
+                (self.value(i, 1)?.0, false)
             };
-            each(self, Element { start, end, scan })?;
+            let scan = object.then_some(&scan);
+            each(Element { start, end, scan })?;
             i = self.ws(end);
             match self.at(i) {
                 b',' => i = self.ws(i.saturating_add(1)),
@@ -668,15 +729,28 @@ mod tests {
     }
 
     #[test]
-    fn the_stop_test_finds_every_stop_byte() {
-        for stop in [b'"', b'\\', 0, 0x1f] {
+    fn the_first_stop_byte_is_found_exactly() {
+        let others = [
+            b'a', b' ', b'~', 0x7f, 0x80, 0xa0, 0xff, 0x21, 0x20, b'#', b']',
+        ];
+        for stop in [b'"', b'\\', 0, 0x1f, 0x0a] {
             for pos in 0..8 {
-                let mut bytes = [b'a'; 8];
-                bytes[pos] = stop;
-                assert!(has_stop(u64::from_le_bytes(bytes)));
+                for other in others {
+                    for later in [other, stop, 0, b'"'] {
+                        let mut bytes = [other; 8];
+                        bytes[pos] = stop;
+                        if pos < 7 {
+                            bytes[7] = later;
+                        }
+                        let found = stops(u64::from_le_bytes(bytes));
+                        assert_eq!(found.trailing_zeros() / 8, pos as u32, "{bytes:?}");
+                    }
+                }
             }
         }
-        assert!(!has_stop(u64::from_le_bytes(*b"abc\xc3\xa9 ~\x7f")));
-        assert!(!has_stop(u64::from_le_bytes([0xff; 8])));
+        for other in others {
+            assert_eq!(stops(u64::from_le_bytes([other; 8])), 0, "{other}");
+        }
+        assert_eq!(stops(u64::from_le_bytes(*b"abc\xc3\xa9 ~\x7f")), 0);
     }
 }
