@@ -71,10 +71,17 @@ impl Entry {
         if table.kind != Kind::String || id.kind != Kind::String || op.kind != Kind::String {
             return None;
         }
-        let op = match &*string_in(body, op.start, op.end, op.escaped) {
-            "insert" => 0,
-            "update" => 1,
-            "delete" => 2,
+        let escaped_op;
+        let op_text: &[u8] = if op.escaped {
+            escaped_op = string_in(body, op.start, op.end, true);
+            escaped_op.as_bytes()
+        } else {
+            body.get(op.start..op.end).unwrap_or_default()
+        };
+        let op = match op_text {
+            b"insert" => 0,
+            b"update" => 1,
+            b"delete" => 2,
             _ => return None,
         };
         let event = &m[scan::EVENT_ID];

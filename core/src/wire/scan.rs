@@ -63,6 +63,37 @@ pub(crate) const ACTOR: usize = 9;
 pub(crate) const ORIGIN: usize = 10;
 const MEMBERS: usize = 11;
 
+/// A name and its closing quote as a little-endian word: the bytes, the
+/// mask of their length, and the length.
+const fn name_word(name: &[u8]) -> (u128, u128, usize) {
+    let mut value = 0u128;
+    let mut mask = 0u128;
+    let mut k = 0;
+    while k < name.len() && k < 15 {
+        value |= (name[k] as u128) << (8 * k);
+        mask |= 0xff << (8 * k);
+        k += 1;
+    }
+    value |= (b'"' as u128) << (8 * k);
+    mask |= 0xff << (8 * k);
+    (value, mask, k + 1)
+}
+
+/// The known member names, by slot, as words.
+const NAMES: [(u128, u128, usize); MEMBERS] = [
+    name_word(b"eventId"),
+    name_word(b"schemaVersion"),
+    name_word(b"table"),
+    name_word(b"id"),
+    name_word(b"op"),
+    name_word(b"data"),
+    name_word(b"fields"),
+    name_word(b"deletedAt"),
+    name_word(b"spaceId"),
+    name_word(b"actor"),
+    name_word(b"origin"),
+];
+
 fn slot_of(name: &[u8]) -> Option<usize> {
     Some(match name {
         b"eventId" => EVENT_ID,
@@ -186,12 +217,12 @@ impl<'b> Scanner<'b> {
     }
 
     /// The byte at `i`, or 0 past the end.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn at(&self, i: usize) -> u8 {
         self.b.get(i).copied().unwrap_or(0)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn ws(&self, mut i: usize) -> usize {
         while matches!(self.at(i), b' ' | b'\n' | b'\r' | b'\t') {
             i = i.saturating_add(1);
@@ -205,7 +236,7 @@ impl<'b> Scanner<'b> {
 
     /// A string whose opening quote is just before `i`: the end of its
     /// text, the position after its closing quote, and its escapes.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn string(&self, mut i: usize) -> Scan<(usize, usize, u8)> {
         let mut flags = 0;
         loop {
@@ -320,7 +351,7 @@ impl<'b> Scanner<'b> {
     }
 
     /// A value that is not an array or an object, at `i`.
-    #[inline]
+    #[inline(always)]
     fn scalar(&self, i: usize, clean: &mut bool) -> Scan<usize> {
         match self.at(i) {
             b'"' => {
@@ -344,7 +375,7 @@ impl<'b> Scanner<'b> {
 
     /// A member name at `i` (its opening quote), the `:` and the space
     /// after it: the position of the value; clears `clean` for a `\u`.
-    #[inline]
+    #[inline(always)]
     fn key(&self, i: usize, clean: &mut bool) -> Scan<usize> {
         if self.at(i) != b'"' {
             return Err(Syntax);
@@ -441,27 +472,27 @@ impl<'b> Scanner<'b> {
 
     /// A known member name spelled plainly at `i` (its opening quote): its
     /// slot and the position after its closing quote.
-    #[inline]
+    #[inline(always)]
     fn known_name(&self, i: usize) -> Option<(usize, usize)> {
         let start = i.saturating_add(1);
-        let rest = self.b.get(start..)?;
-        let second = rest.get(1).copied();
-        let (slot, name): (usize, &[u8]) = match rest.first()? {
-            b'e' => (EVENT_ID, b"eventId\""),
-            b's' if second == Some(b'c') => (SCHEMA_VERSION, b"schemaVersion\""),
-            b's' => (SPACE_ID, b"spaceId\""),
-            b't' => (TABLE, b"table\""),
-            b'i' => (ID, b"id\""),
-            b'o' if second == Some(b'p') => (OP, b"op\""),
-            b'o' => (ORIGIN, b"origin\""),
-            b'd' if second == Some(b'a') => (DATA, b"data\""),
-            b'd' => (DELETED_AT, b"deletedAt\""),
-            b'f' => (FIELDS, b"fields\""),
-            b'a' => (ACTOR, b"actor\""),
+        let chunk = self.b.get(start..)?.first_chunk::<16>()?;
+        let word = u128::from_le_bytes(*chunk);
+        let second = chunk[1];
+        let (slot, (value, mask, len)) = match chunk[0] {
+            b'e' => (EVENT_ID, NAMES[EVENT_ID]),
+            b's' if second == b'c' => (SCHEMA_VERSION, NAMES[SCHEMA_VERSION]),
+            b's' => (SPACE_ID, NAMES[SPACE_ID]),
+            b't' => (TABLE, NAMES[TABLE]),
+            b'i' => (ID, NAMES[ID]),
+            b'o' if second == b'p' => (OP, NAMES[OP]),
+            b'o' => (ORIGIN, NAMES[ORIGIN]),
+            b'd' if second == b'a' => (DATA, NAMES[DATA]),
+            b'd' => (DELETED_AT, NAMES[DELETED_AT]),
+            b'f' => (FIELDS, NAMES[FIELDS]),
+            b'a' => (ACTOR, NAMES[ACTOR]),
             _ => return None,
         };
-        rest.starts_with(name)
-            .then(|| (slot, start.saturating_add(name.len())))
+        (word & mask == value).then(|| (slot, start.saturating_add(len)))
     }
 
     /// The change object whose `{` is at `i`: its end and its scan.
@@ -529,16 +560,27 @@ impl<'b> Scanner<'b> {
                         },
                     )
                 }
+                c @ (b'{' | b'[') => {
+                    let kind = if c == b'{' { Kind::Object } else { Kind::Array };
+                    let (end, clean) = self.value(i, 1)?;
+                    s.clean &= clean;
+                    (
+                        end,
+                        Member {
+                            kind,
+                            start,
+                            end,
+                            escaped: false,
+                        },
+                    )
+                }
                 c => {
                     let kind = match c {
-                        b'{' => Kind::Object,
-                        b'[' => Kind::Array,
                         b'n' => Kind::Null,
                         b't' | b'f' => Kind::Bool,
                         _ => Kind::Number,
                     };
-                    let (end, clean) = self.value(i, 1)?;
-                    s.clean &= clean;
+                    let end = self.scalar(i, &mut s.clean)?;
                     (
                         end,
                         Member {
@@ -725,6 +767,43 @@ mod tests {
         ] {
             let want = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
             assert_eq!(syntax_ok(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn names_are_found_in_place_and_only_whole() {
+        for (slot, name) in [
+            "eventId",
+            "schemaVersion",
+            "table",
+            "id",
+            "op",
+            "data",
+            "fields",
+            "deletedAt",
+            "spaceId",
+            "actor",
+            "origin",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let text = format!("\"{name}\":1,\"padding padding\"");
+            let s = Scanner::new(text.as_bytes());
+            assert_eq!(s.known_name(0), Some((slot, name.len() + 2)), "{name}");
+            assert_eq!(slot_of(name.as_bytes()), Some(slot));
+            let longer = format!("\"{name}x\":1,\"padding padding\"");
+            assert_eq!(
+                Scanner::new(longer.as_bytes()).known_name(0),
+                None,
+                "{name}"
+            );
+            let shorter = format!("\"{}\":1,\"padding padding\"", &name[..name.len() - 1]);
+            assert_eq!(
+                Scanner::new(shorter.as_bytes()).known_name(0),
+                None,
+                "{name}"
+            );
         }
     }
 
