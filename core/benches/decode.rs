@@ -6,6 +6,8 @@
 //!   as bytes per second of body;
 //! * a synthetic page of 1000 changes of ~1 KB (mixed ops, nested `data`,
 //!   `enc:1:` strings) through [`Pull`];
+//! * the same pages through [`Pull`] with every change then copied out
+//!   (`Changes::to_vec`: what materialising owned `Change`s costs);
 //! * the same two bodies through plain `serde_json` into a `Value` (the
 //!   floor a generic parser sets);
 //! * the request of a 200-change push ([`Push::new`]).
@@ -61,6 +63,9 @@ fn bench(c: &mut Criterion) {
         ));
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_function("Pull", |b| b.iter(|| black_box(pull(&config, &bytes, now))));
+        group.bench_function("Pull, then every change copied out (to_vec)", |b| {
+            b.iter(|| black_box(pull(&config, &bytes, now).server_changes.to_vec()))
+        });
         group.bench_function("serde_json Value (floor)", |b| {
             b.iter(|| black_box(serde_json::from_slice::<Value>(&bytes).unwrap_or_default()))
         });
@@ -69,7 +74,7 @@ fn bench(c: &mut Criterion) {
 
     let page: SyncResponse =
         serde_json::from_str(&common::synthetic_page(200)).unwrap_or_else(|e| panic!("{e}"));
-    let changes: Vec<Change> = page.server_changes;
+    let changes: Vec<Change> = page.server_changes.into_vec();
     let mut group = c.benchmark_group("encode a 200-change push");
     group.throughput(Throughput::Elements(changes.len() as u64));
     group.bench_function("Push::new", |b| {

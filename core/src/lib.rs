@@ -87,8 +87,8 @@ pub use timestamp::{Cursor, Timestamp, TimestampError};
 pub use token::Token;
 pub use transport::{AsyncBody, AsyncTransport, BlockingBody, BlockingTransport, TransportOptions};
 pub use wire::{
-    Change, Conflict, FieldChange, Health, Op, Origin, SkippedChange, StreamBatch, StreamMessage,
-    SyncResponse,
+    Change, ChangeRef, Changes, Conflict, FieldChange, Health, Op, Origin, SkippedChange,
+    StreamBatch, StreamMessage, SyncResponse,
 };
 
 /// The server's limits, as PROTOCOL.md states them.

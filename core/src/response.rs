@@ -5,7 +5,7 @@ use http::{header, Response};
 use serde::de::DeserializeOwned;
 
 use crate::error::{bound_text, trim_body};
-use crate::{Error, TransportError};
+use crate::{Error, SyncResponse, TransportError};
 
 /// Turns a transport's result into the response, or the error it means.
 pub(crate) fn received(
@@ -89,6 +89,24 @@ pub(crate) fn decode<T: DeserializeOwned>(
     decode_json(response.body(), content_type.as_deref(), what)
 }
 
+/// Checks the status, then reads the body as a [`SyncResponse`]: in one
+/// pass over the bytes, which it keeps (no copy), when it is the usual
+/// page; else as [`decode`] does, which names what is wrong.
+pub(crate) fn decode_page(
+    response: Response<Vec<u8>>,
+    what: &'static str,
+) -> Result<SyncResponse, Error> {
+    check_status(&response)?;
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase());
+    match SyncResponse::read_fast(response.into_body()) {
+        Ok(page) => Ok(page),
+        Err(body) => decode_json(&body, content_type.as_deref(), what),
+    }
+}
+
 /// Reads `body` as JSON of type `T`; a failure says where, what was being
 /// read, and (when `content_type` is given and is not JSON) what came instead.
 pub(crate) fn decode_json<T: DeserializeOwned>(
@@ -140,7 +158,6 @@ fn explain<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SyncResponse;
 
     fn resp(status: u16, ct: &str, body: &str) -> Response<Vec<u8>> {
         Response::builder()

@@ -65,7 +65,7 @@ fn check_ok(page: &SyncResponse, expect: &Value) -> Vec<String> {
     let mut problems = Vec::new();
     let mut ops: BTreeMap<String, u64> = BTreeMap::new();
     for c in &page.server_changes {
-        *ops.entry(c.op.to_string()).or_default() += 1;
+        *ops.entry(c.op().to_string()).or_default() += 1;
     }
     let want_ops: BTreeMap<String, u64> = serde_json::from_value(expect["ops"].clone()).unwrap();
     let checks = [
@@ -140,7 +140,7 @@ fn check(fixture: &Value) -> Result<(), String> {
                 req,
                 r.map(|o| {
                     Outcome::Page(SyncResponse {
-                        server_changes: o.server_changes,
+                        server_changes: o.server_changes.into(),
                         conflicts: o.conflicts,
                         synced_until: o.synced_until,
                         has_more: false,

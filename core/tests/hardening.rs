@@ -106,7 +106,7 @@ fn one_malformed_change_never_blocks_a_collection() {
     assert_eq!(
         out.changes
             .iter()
-            .map(|c| c.id.as_str())
+            .map(|c| c.id().into_owned())
             .collect::<Vec<_>>(),
         ["t-1", "t-2"]
     );

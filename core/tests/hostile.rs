@@ -505,7 +505,7 @@ fn hostile_responses() {
             vec![copy],
         );
         let pushed = pushed.map(|o| SyncResponse {
-            server_changes: o.server_changes,
+            server_changes: o.server_changes.into(),
             conflicts: o.conflicts,
             synced_until: o.synced_until,
             has_more: false,

@@ -328,7 +328,7 @@ fn pull_all_follows_has_more_and_keeps_cursor_precision() {
         .changes
         .iter()
         .enumerate()
-        .all(|(i, c)| c.id == format!("t-{i}")));
+        .all(|(i, c)| c.id() == format!("t-{i}")));
     assert_eq!(out.cursor.as_str(), "2026-11-24T22:21:45.993070461Z");
     assert_eq!(
         sinces[1], "collection=tasks&since=2026-11-24T22%3A21%3A44.564111Z",

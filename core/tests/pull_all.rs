@@ -100,7 +100,7 @@ fn the_rest_of_a_tie_is_read_and_the_repeats_dropped() {
         ]
     );
     let out = out.unwrap();
-    let ids: Vec<&str> = out.changes.iter().map(|c| c.id.as_str()).collect();
+    let ids: Vec<String> = out.changes.iter().map(|c| c.id().into_owned()).collect();
     assert_eq!(ids, ["a", "b", "c", "d", "e"]);
     assert_eq!(out.repeated, 2);
     assert_eq!(out.cursor.as_str(), "2026-01-01T00:00:03.123456789Z");
@@ -108,7 +108,7 @@ fn the_rest_of_a_tie_is_read_and_the_repeats_dropped() {
         out.resume, out.cursor,
         "no time passed: nothing to hold back"
     );
-    assert_eq!(out.seen.len(), 5);
+    assert_eq!(out.seen().len(), 5);
 }
 
 #[test]
@@ -222,4 +222,74 @@ fn skipping_an_earlier_read_counts_repeats() {
     let out = out.unwrap();
     assert_eq!(out.changes.len(), 1);
     assert_eq!(out.repeated, 1);
+}
+
+#[test]
+fn apply_to_keeps_the_same_memory_as_the_whole_seen_would() {
+    // apply_to builds only the part of the memory that Replica::set_read
+    // keeps; the replica must end the same as with the whole of seen().
+    let pages = || {
+        vec![
+            page(
+                &[change("e1", "a"), change("e2", "b")],
+                "2026-01-01T00:00:01.000005Z",
+                true,
+            ),
+            page(
+                &[change("e2", "b"), change("e3", "c")],
+                "2026-01-01T00:00:05Z",
+                true,
+            ),
+            page(
+                &[change("e3", "c"), change("e4", "d")],
+                "2026-01-01T00:00:09Z",
+                false,
+            ),
+        ]
+    };
+    let now = t("2026-01-01T00:00:10Z");
+    for overlap in [0, 2, 3, 6, 60] {
+        let fresh = || Replica::new().with_overlap(Duration::from_secs(overlap));
+        let earlier = {
+            let mut seen = Seen::new();
+            seen.insert(SeenKey::Event("e0".into()), t("2026-01-01T00:00:00.5Z"));
+            seen.insert(SeenKey::Event("e4".into()), t("2026-01-01T00:00:08Z"));
+            seen
+        };
+        let op = || {
+            PullAll::new(&config(), "todo", "tasks", &Cursor::EPOCH)
+                .unwrap()
+                .skipping(earlier.clone())
+        };
+        let (_, out) = drive(op(), pages(), &[now, now, now]);
+        let out = out.unwrap();
+        assert_eq!(out.repeated, 3, "e2 and e3 re-read, e4 known before");
+        let ids: Vec<String> = out.changes.iter().map(|c| c.id().into_owned()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        let mut whole = fresh();
+        let report = whole.apply_all(&out.changes.to_vec(), now);
+        whole.set_read("tasks", out.resume.clone(), out.seen());
+        let mut pruned = fresh();
+        let got = out.clone().apply_to(&mut pruned, "tasks", now);
+        assert_eq!(got.applied, report.applied, "overlap {overlap}");
+        assert_eq!(got.repeated, 3);
+        assert_eq!(
+            pruned.seen("tasks"),
+            whole.seen("tasks"),
+            "overlap {overlap}"
+        );
+        assert_eq!(pruned.read_from("tasks"), whole.read_from("tasks"));
+        let all = out.seen();
+        for id in ["e0", "e1", "e2", "e3", "e4"] {
+            assert!(all.contains_event(id), "{id}");
+        }
+        // Each with the latest bound that delivered or re-read it.
+        let bounds = serde_json::to_value(&all).unwrap();
+        assert_eq!(
+            bounds["events"],
+            json!({"e0": "2026-01-01T00:00:00.500Z", "e1": "2026-01-01T00:00:01.000005Z",
+                   "e2": "2026-01-01T00:00:05.000Z", "e3": "2026-01-01T00:00:09.000Z",
+                   "e4": "2026-01-01T00:00:09.000Z"})
+        );
+    }
 }

@@ -76,9 +76,27 @@ pub fn responses(data: &[u8]) {
     if let Ok(op) = Pull::new(&config, "todo", "tasks", &Cursor::EPOCH) {
         if let Some(Ok(page)) = drive(op, status, body) {
             // Whatever was kept is well formed, and reads back.
-            for change in &page.server_changes {
+            for view in &page.server_changes {
+                // The view and the copy agree.
+                let change = view.to_change();
                 assert!(!change.table.is_empty() && !change.id.is_empty());
-                let text = serde_json::to_string(change).unwrap_or_default();
+                assert_eq!(
+                    (
+                        &*view.table(),
+                        &*view.id(),
+                        view.op(),
+                        view.event_id().as_deref()
+                    ),
+                    (
+                        change.table.as_str(),
+                        change.id.as_str(),
+                        change.op.clone(),
+                        change.event_id.as_deref()
+                    )
+                );
+                assert_eq!(view.deleted_at(), change.deleted_at);
+                assert_eq!(view.schema_version(), change.schema_version);
+                let text = serde_json::to_string(&change).unwrap_or_default();
                 assert!(
                     serde_json::from_str::<mana_sync_core::Change>(&text).is_ok(),
                     "{text}"

@@ -75,7 +75,7 @@ fn race_a_page_boundary_inside_a_tie_of_3_loses_nothing() {
 
     let all = client.pull_all(APP, TABLE, &Cursor::EPOCH).unwrap();
     let want: Vec<String> = (0..1005).map(|i| format!("r-{i:04}")).collect();
-    assert_eq!(ids(&all.changes), want, "every row once, in order");
+    assert_eq!(ids(&all.changes.to_vec()), want, "every row once, in order");
     assert_eq!(all.repeated, 1, "row 999 came again and was dropped");
     assert_eq!(all.pages, 2);
     let records = client.records(APP, TABLE, false).unwrap();
@@ -114,7 +114,7 @@ fn race_every_tie_smaller_than_a_page_is_read_whole() {
         let client = net.blocking_client(config("http://mana.test", "reader"));
         let all = client.pull_all(APP, TABLE, &Cursor::EPOCH).unwrap();
         let want: Vec<String> = (0..2500).map(|i| format!("r-{i:04}")).collect();
-        assert_eq!(ids(&all.changes), want, "ties of {run}");
+        assert_eq!(ids(&all.changes.to_vec()), want, "ties of {run}");
     }
     // A tie of exactly one page cannot be told from a larger one.
     let (net, _) = in_process(Races::none().equal_times(1000));
@@ -432,7 +432,7 @@ fn naive_pull_into<T: mana_sync_core::BlockingTransport>(
     let mut delivered = 0;
     loop {
         let page = client.pull(APP, TABLE, &since).unwrap();
-        delivered += count(&replica.apply_all(&page.server_changes, start_time()));
+        delivered += count(&replica.apply_all(&page.server_changes.to_vec(), start_time()));
         since = page.synced_until;
         if !page.has_more {
             replica.set_cursor(TABLE, since);

@@ -47,9 +47,19 @@ fn push_then_pull(setup: &Setup) {
 
     let all = b.pull_all("todo", "tasks", &Cursor::EPOCH).unwrap();
     assert_eq!(all.pages, 1);
-    let ops: Vec<&Op> = all.changes.iter().map(|c| &c.op).collect();
+    let changes = all.changes.to_vec();
+    // The borrowed views read what the copies hold.
+    for (view, change) in all.changes.iter().zip(&changes) {
+        assert_eq!(view.op(), change.op);
+        assert_eq!(view.event_id().as_deref(), change.event_id.as_deref());
+        assert_eq!(view.space_id().as_deref(), change.space_id.as_deref());
+        assert_eq!(view.deleted_at(), change.deleted_at);
+        let data = view.data().map(|d| serde_json::from_str(d.get()).unwrap());
+        assert_eq!(data, change.data);
+    }
+    let ops: Vec<&Op> = changes.iter().map(|c| &c.op).collect();
     assert_eq!(ops, [&Op::Insert, &Op::Update, &Op::Delete]);
-    let insert = &all.changes[0];
+    let insert = &changes[0];
     assert_eq!(insert.data.as_ref().unwrap()["title"], "Buy milk");
     assert_eq!(insert.space_id.as_deref(), Some("s-1"));
     assert_eq!(
@@ -60,16 +70,13 @@ fn push_then_pull(setup: &Setup) {
         insert.event_id.as_deref(),
         Some("00000000-0000-4000-8000-000000000001")
     );
-    let field = &all.changes[1].fields.as_ref().unwrap()["isCompleted"];
+    let field = &changes[1].fields.as_ref().unwrap()["isCompleted"];
     assert_eq!(
         (field.value.clone(), field.at.timestamp()),
         (json!(true), Some(at))
     );
     assert_eq!(
-        all.changes[2]
-            .deleted_at
-            .as_ref()
-            .and_then(|d| d.timestamp()),
+        changes[2].deleted_at.as_ref().and_then(|d| d.timestamp()),
         Some(at)
     );
     assert_eq!(all.cursor.as_str(), "2026-01-01T00:00:00.000002Z");
@@ -104,7 +111,7 @@ fn pull_all_2500(setup: &Setup) {
         .changes
         .iter()
         .enumerate()
-        .all(|(i, c)| c.id == format!("r-{i:04}")));
+        .all(|(i, c)| c.id() == format!("r-{i:04}")));
     assert_eq!(all.pages, 3);
     let requests: Vec<String> = setup.server.received()[before..]
         .iter()

@@ -45,7 +45,7 @@ fn own_writes_are_left_out_unless_asked_for() {
     let reader = client.clone().with_own_changes(true);
     let all = reader.pull_all("todo", "tasks", &Cursor::EPOCH).unwrap();
     assert_eq!(all.changes.len(), 1);
-    assert_eq!(all.changes[0].id, "t-1");
+    assert_eq!(all.changes.get(0).unwrap().id(), "t-1");
     let page = reader.pull("todo", "tasks", &Cursor::EPOCH).unwrap();
     assert_eq!(page.server_changes.len(), 1);
     // Switched off again, they are left out again.

@@ -89,9 +89,9 @@ pub fn run() -> Result<(), Failure> {
         pulled.pages,
         pulled.cursor
     ))?;
-    if let Some(title) = pulled
-        .changes
-        .first()
+    let first = pulled.changes.get(0).map(|c| c.to_change());
+    if let Some(title) = first
+        .as_ref()
         .and_then(|c| c.data.as_ref())
         .and_then(|d| d.get("title"))
         .and_then(Value::as_str)

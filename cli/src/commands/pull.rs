@@ -22,7 +22,7 @@ pub fn run(global: &Global, args: &PullArgs) -> Result<(), Failure> {
         bar.finish_and_clear();
         let pulled = pulled.map_err(fail)?;
         for change in &pulled.changes {
-            output::json(change)?;
+            output::json(&change)?;
         }
         eprintln!(
             "{} changes in {} page(s); resume with --since {}",
@@ -37,7 +37,7 @@ pub fn run(global: &Global, args: &PullArgs) -> Result<(), Failure> {
             .pull(&args.app, &args.collection, &since)
             .map_err(fail)?;
         for change in &page.server_changes {
-            output::json(change)?;
+            output::json(&change)?;
         }
         if page.has_more {
             eprintln!(

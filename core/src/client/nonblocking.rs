@@ -46,7 +46,7 @@ use serde::Serialize;
 /// assert_eq!(pushed.requests, 1);
 ///
 /// let seen = agent.pull_all("todo", "tasks", &Cursor::EPOCH).await?;
-/// assert_eq!(seen.changes[0].id, "t-1");
+/// assert_eq!(seen.changes.get(0).map(|c| c.id().into_owned()).as_deref(), Some("t-1"));
 /// # Ok(())
 /// # }
 /// ```

@@ -130,6 +130,12 @@ impl Seen {
         map.contains_key(k)
     }
 
+    /// Whether a change with this `eventId` was delivered (no copy of it
+    /// is made to ask).
+    pub fn contains_event(&self, event_id: &str) -> bool {
+        self.events.contains_key(event_id)
+    }
+
     /// Remembers `key`, delivered from a page whose changes all lie at or
     /// before `bound` (the later bound wins if it was seen before).
     pub fn insert(&mut self, key: SeenKey, bound: Timestamp) {

@@ -7,7 +7,7 @@ use crate::response::received;
 use crate::{Error, Step, TransportError};
 
 /// Reads a successful exchange's response into `T`.
-pub(crate) type Parse<T> = fn(&Response<Vec<u8>>) -> Result<T, Error>;
+pub(crate) type Parse<T> = fn(Response<Vec<u8>>) -> Result<T, Error>;
 
 enum State<T> {
     Ready(Request<Vec<u8>>),
@@ -51,7 +51,7 @@ impl<T> Exchange<T> {
 
     pub(crate) fn on_response(&mut self, response: Result<Response<Vec<u8>>, TransportError>) {
         self.state = match self.state {
-            State::Awaiting => State::Done(received(response).and_then(|r| (self.parse)(&r))),
+            State::Awaiting => State::Done(received(response).and_then(self.parse)),
             _ => State::Done(Err(Error::Misuse {
                 reason: "a response was delivered but no request was outstanding",
             })),

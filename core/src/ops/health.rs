@@ -13,7 +13,7 @@ impl Health {
     pub fn new(base: &BaseUrl) -> Result<Health, Error> {
         let request = anonymous(uri(base, &["health"], &[])?)?;
         Ok(Health(Exchange::new(request, |r| {
-            decode(r, "health response")
+            decode(&r, "health response")
         })))
     }
 }

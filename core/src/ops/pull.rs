@@ -4,7 +4,7 @@ use http::Method;
 
 use super::exchange::Exchange;
 use crate::endpoint::{authed, check_segment, uri};
-use crate::response::decode;
+use crate::response::decode_page;
 use crate::{Config, Cursor, Error, Operation, Step, SyncResponse, Timestamp, TransportError};
 
 /// Pulls one page (at most 1000 changes) of a collection, strictly after
@@ -26,7 +26,7 @@ impl Pull {
     ) -> Result<Pull, Error> {
         Ok(Pull(Exchange::new(
             pull_request(config, app_id, collection, since)?,
-            |r| decode(r, "pull response"),
+            |r| decode_page(r, "pull response"),
         )))
     }
 
@@ -53,7 +53,9 @@ impl Pull {
     ) -> Result<Pull, Error> {
         let mut request = pull_request(config, app_id, collection, since)?;
         reader_header(config, &mut request)?;
-        Ok(Pull(Exchange::new(request, |r| decode(r, "pull response"))))
+        Ok(Pull(Exchange::new(request, |r| {
+            decode_page(r, "pull response")
+        })))
     }
 }
 

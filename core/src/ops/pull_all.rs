@@ -1,15 +1,18 @@
 //! [`PullAll`]: every page of a collection, following `hasMore`, losing
 //! nothing at page boundaries and delivering nothing twice.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::Response;
 
 use super::pull::{pull_request, reader_header};
-use crate::fold::{FoldReport, Replica, Seen};
-use crate::response::{decode, received};
+use crate::fold::{Applied, FoldReport, Replica, Seen, SeenKey};
+use crate::response::{decode_page, received};
+use crate::wire::ChangePages;
 use crate::{
-    Change, Config, Conflict, Cursor, Error, Operation, SkippedChange, Step, SyncResponse,
+    ChangeRef, Config, Conflict, Cursor, Error, Operation, SkippedChange, Step, SyncResponse,
     Timestamp, TransportError,
 };
 
@@ -21,8 +24,9 @@ pub const DEFAULT_MAX_PAGES: usize = 10_000;
 #[derive(Debug, Clone, PartialEq)]
 pub struct PullAllOutcome {
     /// Every change after the starting cursor, in the server's order, each
-    /// once: changes re-read (see [`PullAll`]) are left out.
-    pub changes: Vec<Change>,
+    /// once: changes re-read (see [`PullAll`]) are left out. Kept as the
+    /// pages' bytes: [`ChangePages::to_vec`] copies them out.
+    pub changes: ChangePages,
     /// Conflicts the server reported (always none today).
     pub conflicts: Vec<Conflict>,
     /// The last page's `syncedUntil`, verbatim.
@@ -35,24 +39,81 @@ pub struct PullAllOutcome {
     /// Changes the server sent again and that were skipped as delivered
     /// before (by this pull or, with [`PullAll::skipping`], earlier).
     pub repeated: usize,
-    /// Every change delivered, with the bound of its page: pass it to the
-    /// next read ([`PullAll::skipping`]) to recognise what it re-reads.
-    pub seen: Seen,
     /// How many requests it took.
     pub pages: usize,
     /// Changes dropped as malformed, each with its index in its page.
     pub skipped: Vec<SkippedChange>,
+    /// What the read was told to skip ([`PullAll::skipping`]).
+    earlier: Seen,
+    /// Each page's `syncedUntil` (a bound of its changes), one per page of
+    /// `changes`.
+    bounds: Vec<Timestamp>,
+    /// The changes re-read, with the bound of the page that re-read them.
+    refreshed: Vec<(SeenKey, Timestamp)>,
+}
+
+/// What [`Seen`] knows a change by.
+fn key_of(change: ChangeRef<'_>) -> SeenKey {
+    match change.event_id() {
+        Some(id) => SeenKey::Event(id.into_owned()),
+        None => SeenKey::of(&change.to_change()),
+    }
 }
 
 impl PullAllOutcome {
-    /// Folds the changes into `replica` and records the read of
-    /// `collection` there ([`Replica::set_read`]): its resume point and the
-    /// changes the next read may bring again. `now` is passed to
-    /// [`Replica::apply_all`].
+    /// Every change delivered, with the bound of its page, and what the
+    /// read was told to skip: pass it to the next read
+    /// ([`PullAll::skipping`]) to recognise what it re-reads.
+    pub fn seen(&self) -> Seen {
+        self.seen_from(None)
+    }
+
+    /// [`PullAllOutcome::seen`] without the changes whose bound is before
+    /// `floor` (which [`Seen::forget_before`] would drop).
+    fn seen_from(&self, floor: Option<Timestamp>) -> Seen {
+        let mut seen = self.earlier.clone();
+        let kept = |bound: &Timestamp| floor.is_none_or(|floor| *bound >= floor);
+        for (page, bound) in self.changes.pages().iter().zip(&self.bounds) {
+            if kept(bound) {
+                for change in page {
+                    seen.insert(key_of(change), *bound);
+                }
+            }
+        }
+        for (key, bound) in &self.refreshed {
+            if kept(bound) {
+                seen.insert(key.clone(), *bound);
+            }
+        }
+        seen
+    }
+
+    /// Folds the changes into `replica`, one at a time, and records the
+    /// read of `collection` there ([`Replica::set_read`]): its resume point
+    /// and the changes the next read may bring again. `now` is passed to
+    /// [`Replica::apply`].
     pub fn apply_to(self, replica: &mut Replica, collection: &str, now: Timestamp) -> FoldReport {
-        let mut report = replica.apply_all(&self.changes, now);
+        let mut report = FoldReport::default();
+        for (i, change) in self.changes.iter().enumerate() {
+            match replica.apply(&change.to_change(), now) {
+                Applied::Applied(conflicts) => {
+                    report.applied = report.applied.saturating_add(1);
+                    report.conflicts.extend(conflicts);
+                }
+                Applied::Ignored => report.ignored = report.ignored.saturating_add(1),
+                Applied::Dropped(why) => report.dropped.push((i, why)),
+            }
+        }
         report.repeated = self.repeated;
-        replica.set_read(collection, self.resume, self.seen);
+        // What set_read keeps of the memory: the rest is not built.
+        let overlap = replica.overlap();
+        let floor = self
+            .resume
+            .held_back(overlap)
+            .held_back(overlap)
+            .timestamp();
+        let seen = self.seen_from(Some(floor));
+        replica.set_read(collection, self.resume, seen);
         report
     }
 }
@@ -111,8 +172,15 @@ pub struct PullAll {
     since: Cursor,
     /// The previous page's cursor, when it said `hasMore`.
     boundary: Option<Cursor>,
+    /// What to skip as delivered before ([`PullAll::skipping`]).
     seen: Seen,
-    changes: Vec<Change>,
+    /// The `eventId`s delivered by this read (shared with the pages' bytes).
+    delivered: HashSet<Bytes>,
+    /// The content digests of delivered changes without an `eventId`.
+    delivered_content: HashSet<String>,
+    refreshed: Vec<(SeenKey, Timestamp)>,
+    changes: ChangePages,
+    bounds: Vec<Timestamp>,
     conflicts: Vec<Conflict>,
     skipped: Vec<SkippedChange>,
     repeated: usize,
@@ -141,7 +209,11 @@ impl PullAll {
             since: since.clone(),
             boundary: None,
             seen: Seen::new(),
-            changes: Vec::new(),
+            delivered: HashSet::new(),
+            delivered_content: HashSet::new(),
+            refreshed: Vec::new(),
+            changes: ChangePages::new(),
+            bounds: Vec::new(),
             conflicts: Vec::new(),
             skipped: Vec::new(),
             repeated: 0,
@@ -222,13 +294,32 @@ impl PullAll {
         // A page of skipped (malformed) changes still moves on.
         let empty = page.server_changes.is_empty() && page.skipped.is_empty();
         self.skipped.extend(page.skipped);
-        for change in page.server_changes {
-            if self.seen.first_time(&change, bound) {
-                self.changes.push(change);
-            } else {
-                self.repeated = self.repeated.saturating_add(1);
+        let mut changes = page.server_changes;
+        let (earlier, delivered, content) =
+            (&self.seen, &mut self.delivered, &mut self.delivered_content);
+        let (repeated, refreshed) = (&mut self.repeated, &mut self.refreshed);
+        changes.retain(|change| {
+            let new = match change.event_id_bytes() {
+                Some(id) => {
+                    let text = std::str::from_utf8(&id).unwrap_or_default();
+                    !earlier.contains_event(text) && delivered.insert(id)
+                }
+                None => match key_of(change) {
+                    SeenKey::Content(digest) => {
+                        !earlier.contains(&SeenKey::Content(digest.clone()))
+                            && content.insert(digest)
+                    }
+                    SeenKey::Event(_) => true,
+                },
+            };
+            if !new {
+                *repeated = repeated.saturating_add(1);
+                refreshed.push((key_of(change), bound));
             }
-        }
+            new
+        });
+        self.changes.push(changes);
+        self.bounds.push(bound);
         self.conflicts.extend(page.conflicts);
         if page.has_more {
             if let Some(boundary) = &self.boundary {
@@ -280,9 +371,11 @@ impl PullAll {
             cursor,
             resume,
             repeated: self.repeated,
-            seen: std::mem::take(&mut self.seen),
             pages: self.pages,
             skipped: std::mem::take(&mut self.skipped),
+            earlier: std::mem::take(&mut self.seen),
+            bounds: std::mem::take(&mut self.bounds),
+            refreshed: std::mem::take(&mut self.refreshed),
         })))
     }
 }
@@ -322,10 +415,12 @@ impl Operation for PullAll {
 
     fn on_response(&mut self, now: Timestamp, response: Result<Response<Vec<u8>>, TransportError>) {
         self.state = match self.state {
-            State::Awaiting => match received(response).and_then(|r| decode(&r, "pull response")) {
-                Ok(page) => self.on_page(page, now),
-                Err(e) => State::Done(Box::new(Err(e))),
-            },
+            State::Awaiting => {
+                match received(response).and_then(|r| decode_page(r, "pull response")) {
+                    Ok(page) => self.on_page(page, now),
+                    Err(e) => State::Done(Box::new(Err(e))),
+                }
+            }
             _ => State::Done(Box::new(Err(Error::Misuse {
                 reason: "a response was delivered but no request was outstanding",
             }))),

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::endpoint::{authed, check_segment, uri};
 use crate::limits::{MAX_CHANGES_PER_PUSH, MAX_REQUEST_BODY_BYTES, PUSH_RESPONSE_CAP};
-use crate::response::{decode, received};
+use crate::response::{decode_page, received};
 use crate::{
     Change, Config, Conflict, Cursor, Error, Op, Operation, SkippedChange, Step, SyncResponse,
     Timestamp, TransportError,
@@ -185,6 +185,7 @@ impl Push {
         self.next += 1;
         self.maybe_truncated |= response.server_changes.len() == PUSH_RESPONSE_CAP;
         self.server_changes.extend(response.server_changes);
+
         self.conflicts.extend(response.conflicts);
         self.skipped.extend(response.skipped);
         self.since = response.synced_until;
@@ -265,10 +266,12 @@ impl Operation for Push {
         response: Result<Response<Vec<u8>>, TransportError>,
     ) {
         self.state = match self.state {
-            State::Awaiting => match received(response).and_then(|r| decode(&r, "push response")) {
-                Ok(r) => self.on_ok(r),
-                Err(e) => self.on_err(e),
-            },
+            State::Awaiting => {
+                match received(response).and_then(|r| decode_page(r, "push response")) {
+                    Ok(r) => self.on_ok(r),
+                    Err(e) => self.on_err(e),
+                }
+            }
             _ => State::Done(Err(Error::Misuse {
                 reason: "a response was delivered but no request was outstanding",
             })),

@@ -327,7 +327,7 @@ impl Stream {
                     Step::Done(Ok(outcome)) => {
                         self.deliver(
                             &collection,
-                            outcome.changes,
+                            outcome.changes.into_vec(),
                             outcome.cursor,
                             outcome.skipped,
                         );

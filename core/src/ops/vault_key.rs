@@ -31,7 +31,7 @@ impl VaultKey {
         let uri = uri(base, &["api", "v1", "me", "encryption-vault", "key"], &[])?;
         Ok(VaultKey(Exchange::new(
             authed(config, Method::GET, uri, None)?,
-            parse,
+            |r| parse(&r),
         )))
     }
 }

@@ -4,9 +4,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::lenient::{decode_changes, passes_guard};
+use super::changes::read_array;
 use super::object_form::object_only;
-use super::{Change, Conflict, SkippedChange};
+use super::scan::Scanner;
+use super::{Changes, Conflict, SkippedChange};
 use crate::Cursor;
 
 /// The response of a push or a pull.
@@ -15,7 +16,8 @@ use crate::Cursor;
 /// arrays; `syncedUntil` a timestamp the server can read back; `hasMore` a
 /// boolean): anything else fails the whole response. Each change is then
 /// read on its own: a malformed one (see [`SkippedChange`]) is dropped and
-/// reported in [`SyncResponse::skipped`], and the rest of the page is kept.
+/// reported in [`SyncResponse::skipped`], and the rest of the page is kept,
+/// as [`Changes`]: the response's bytes, read in one pass.
 ///
 /// ```
 /// use mana_sync_core::SyncResponse;
@@ -35,7 +37,7 @@ use crate::Cursor;
 #[serde(rename_all = "camelCase")]
 pub struct SyncResponse {
     /// Other clients' changes, oldest first (the well-formed ones).
-    pub server_changes: Vec<Change>,
+    pub server_changes: Changes,
     /// Always empty today.
     pub conflicts: Vec<Conflict>,
     /// The cursor to send back as the next `since`, verbatim.
@@ -52,14 +54,14 @@ pub struct SyncResponse {
 /// The envelope as it is on the wire, the changes kept as raw text.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", remote = "Self")]
-struct Envelope {
+pub(crate) struct Envelope {
     #[serde(default)]
-    server_changes: RawArray,
+    pub(crate) server_changes: RawArray,
     #[serde(default)]
-    conflicts: Vec<Conflict>,
-    synced_until: Cursor,
+    pub(crate) conflicts: Vec<Conflict>,
+    pub(crate) synced_until: Cursor,
     #[serde(default)]
-    has_more: bool,
+    pub(crate) has_more: bool,
 }
 
 object_only!(Envelope, "a sync response object");
@@ -67,9 +69,10 @@ object_only!(Envelope, "a sync response object");
 impl<'de> Deserialize<'de> for SyncResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let envelope = <Envelope as Deserialize>::deserialize(d)?;
-        let (server_changes, skipped) = match &envelope.server_changes.0 {
-            Some(array) => read_changes(array.get()).map_err(serde::de::Error::custom)?,
-            None => (Vec::new(), Vec::new()),
+        let (server_changes, skipped) = match envelope.server_changes.0 {
+            Some(array) => Changes::from_array(String::from(Box::<str>::from(array)))
+                .map_err(|_| serde::de::Error::custom("the changes could not be read"))?,
+            None => (Changes::new(), Vec::new()),
         };
         Ok(SyncResponse {
             server_changes,
@@ -81,10 +84,125 @@ impl<'de> Deserialize<'de> for SyncResponse {
     }
 }
 
+impl SyncResponse {
+    /// Reads a response body in one pass, keeping it (no copy) as the
+    /// changes' storage. Gives the body back when it is anything but the
+    /// usual page (not UTF-8, a member name with an escape, a member twice,
+    /// conflicts, anything that fails): the serde reading ([`Deserialize`])
+    /// then decides, and names what is wrong. What this accepts, that
+    /// reading accepts, as the same response.
+    pub(crate) fn read_fast(body: Vec<u8>) -> Result<SyncResponse, Vec<u8>> {
+        match read_envelope(&body) {
+            Some((entries, skipped, synced_until, has_more)) => Ok(SyncResponse {
+                server_changes: Changes::from_parts(bytes::Bytes::from(body), entries),
+                conflicts: Vec::new(),
+                synced_until,
+                has_more,
+                skipped,
+            }),
+            None => Err(body),
+        }
+    }
+}
+
+type Read = (Vec<super::changes::Entry>, Vec<SkippedChange>, Cursor, bool);
+
+/// The envelope and the changes of a usual page; `None` for anything else.
+fn read_envelope(body: &[u8]) -> Option<Read> {
+    if u32::try_from(body.len()).is_err() || std::str::from_utf8(body).is_err() {
+        return None;
+    }
+    let mut sc = Scanner::new(body);
+    let mut i = sc.ws(0);
+    if sc.at(i) != b'{' {
+        return None;
+    }
+    i = sc.ws(i.saturating_add(1));
+    let mut changes = None;
+    let mut conflicts = false;
+    let mut synced_until = None;
+    let mut has_more = None;
+    if sc.at(i) == b'}' {
+        return None;
+    }
+    loop {
+        if sc.at(i) != b'"' {
+            return None;
+        }
+        let (name_end, after, flags) = sc.string(i.saturating_add(1)).ok()?;
+        if flags != 0 {
+            return None;
+        }
+        let name = sc.slice(i.saturating_add(1), name_end);
+        i = sc.ws(after);
+        if sc.at(i) != b':' {
+            return None;
+        }
+        i = sc.ws(i.saturating_add(1));
+        match name {
+            b"serverChanges" => {
+                if changes.is_some() || sc.at(i) != b'[' {
+                    return None;
+                }
+                let (end, entries, skipped) = read_array(&mut sc, body, i).ok()?;
+                changes = Some((entries, skipped));
+                i = end;
+            }
+            b"conflicts" => {
+                if conflicts || sc.at(i) != b'[' {
+                    return None;
+                }
+                i = sc.ws(i.saturating_add(1));
+                if sc.at(i) != b']' {
+                    return None;
+                }
+                i = i.saturating_add(1);
+                conflicts = true;
+            }
+            b"syncedUntil" => {
+                if synced_until.is_some() || sc.at(i) != b'"' {
+                    return None;
+                }
+                let (text_end, end, flags) = sc.string(i.saturating_add(1)).ok()?;
+                if flags != 0 {
+                    return None;
+                }
+                let text = std::str::from_utf8(sc.slice(i.saturating_add(1), text_end)).ok()?;
+                synced_until = Some(Cursor::parse(text).ok()?);
+                i = end;
+            }
+            b"hasMore" => {
+                if has_more.is_some() {
+                    return None;
+                }
+                let (value, end) = match sc.at(i) {
+                    b't' if sc.slice(i, i.saturating_add(4)) == b"true" => (true, 4),
+                    b'f' if sc.slice(i, i.saturating_add(5)) == b"false" => (false, 5),
+                    _ => return None,
+                };
+                has_more = Some(value);
+                i = i.saturating_add(end);
+            }
+            _ => i = sc.value(i, 1).ok()?.0,
+        }
+        i = sc.ws(i);
+        match sc.at(i) {
+            b',' => i = sc.ws(i.saturating_add(1)),
+            b'}' => break,
+            _ => return None,
+        }
+    }
+    if sc.ws(i.saturating_add(1)) != body.len() {
+        return None;
+    }
+    let (entries, skipped) = changes.unwrap_or_default();
+    Some((entries, skipped, synced_until?, has_more.unwrap_or(false)))
+}
+
 /// The text of a JSON array (anything else, `null` included, fails as
 /// serde's sequences do); `None` when the member is absent.
 #[derive(Default)]
-struct RawArray(Option<Box<RawValue>>);
+pub(crate) struct RawArray(pub(crate) Option<Box<RawValue>>);
 
 impl<'de> Deserialize<'de> for RawArray {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -108,21 +226,4 @@ impl<'de> Deserialize<'de> for RawArray {
         };
         Err(D::Error::invalid_type(unexpected, &"a sequence"))
     }
-}
-
-/// The changes of a page from the text of its `serverChanges` array.
-///
-/// The usual page, every change well formed, is read in one pass straight
-/// into [`Change`]s, each then held to the browser's guard as
-/// [`decode_changes`] does (its fast path). A page where that fails in any
-/// way is read again change by change, leniently: so the result is always
-/// what the change-by-change reading gives.
-fn read_changes(array: &str) -> Result<(Vec<Change>, Vec<SkippedChange>), serde_json::Error> {
-    if let Ok(changes) = serde_json::from_str::<Vec<Change>>(array) {
-        if changes.iter().all(passes_guard) {
-            return Ok((changes, Vec::new()));
-        }
-    }
-    let raw: Vec<Box<RawValue>> = serde_json::from_str(array)?;
-    Ok(decode_changes(&raw))
 }

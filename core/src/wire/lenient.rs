@@ -30,7 +30,18 @@ pub(crate) fn decode_changes(raw: &[Box<RawValue>]) -> (Vec<Change>, Vec<Skipped
     (changes, skipped)
 }
 
-fn decode_one(text: &str) -> Result<Change, (Option<Value>, String)> {
+/// The report of a change the reading skips, `None` for one it keeps.
+pub(crate) fn skip_report(index: usize, text: &str) -> Option<SkippedChange> {
+    match decode_one(text) {
+        Ok(_) => None,
+        Err((Some(value), reason)) => Some(report(index, &value, &reason)),
+        Err((None, reason)) => Some(report(index, &names_of(text), &reason)),
+    }
+}
+
+/// One change read from its text: the reference reading, which every
+/// faster reading of a page agrees with.
+pub(crate) fn decode_one(text: &str) -> Result<Change, (Option<Value>, String)> {
     match direct(text) {
         Some(change) => Ok(change),
         None => checked(text),
@@ -53,7 +64,7 @@ fn direct(text: &str) -> Option<Change> {
 /// Whether a change read straight into [`Change`] passes what the guard
 /// asks beyond the types (see [`direct`]). A change that fails may still
 /// be well formed: only the full reading can tell.
-pub(crate) fn passes_guard(change: &Change) -> bool {
+fn passes_guard(change: &Change) -> bool {
     !change.table.is_empty()
         && !change.id.is_empty()
         && matches!(change.op, Op::Insert | Op::Update | Op::Delete)

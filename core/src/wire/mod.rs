@@ -6,19 +6,26 @@
 //! only (never from serde's array form of a struct).
 
 mod change;
+mod change_pages;
+mod changes;
 mod changeset;
 mod conflict;
+#[cfg(test)]
+mod differential;
 mod envelope;
 mod field;
 mod health;
 pub(crate) mod lenient;
 mod names;
 mod object_form;
+mod scan;
 pub(crate) use object_form::object_only;
 mod skipped;
 mod stream;
 
 pub use change::Change;
+pub use change_pages::{ChangePages, PagesIter};
+pub use changes::{ChangeRef, Changes, IntoIter, Iter};
 pub use changeset::Changeset;
 pub use conflict::Conflict;
 pub use envelope::SyncResponse;
