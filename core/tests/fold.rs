@@ -39,7 +39,7 @@ fn insert_stamps_fields_with_updated_at_then_created_at_then_the_empty_stamp() {
         now(),
     );
     r.apply(&Change::insert("tasks", "c", obj(json!({"x": 1}))), now());
-    let at = |r: &Replica, id| r.record("tasks", id).unwrap().fields["x"].at.clone();
+    let at = |r: &Replica, id| r.record("tasks", id).unwrap().field("x").unwrap().at();
     assert_eq!(at(&r, "a"), Stamp::At(t("2026-01-02T00:00:00Z")));
     assert_eq!(at(&r, "b"), Stamp::At(t("2026-01-01T00:00:00Z")));
     // Not the time of folding: folding again later must not change it.

@@ -41,7 +41,9 @@
 mod order;
 mod record;
 mod replica;
+mod saved;
 mod seen;
+mod table;
 
 pub use record::{FieldState, Record};
 pub use replica::{Applied, FoldConflict, FoldReport, Replica, DEFAULT_OVERLAP};

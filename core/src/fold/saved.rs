@@ -1,0 +1,155 @@
+//! A [`Replica`] saved and loaded with serde, in the form it always had:
+//! `{"tables": {table: {id: record}}, "cursors", "dropped", "tombstones"?,
+//! "seen"?, "overlap_ms"}`, maps sorted by key. Snapshots written before the
+//! overlap memory (or the tombstones) existed still load.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::replica::default_overlap_ms;
+use super::table::{Records, Table, Tombstone, Tombstones};
+use super::{Record, Replica, Seen};
+use crate::Cursor;
+
+/// A table's records as saved: a map from id to record, sorted by id.
+struct RecordsOut<'a>(&'a Records);
+
+impl Serialize for RecordsOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.sorted().into_iter().map(|r| (&r.id, r)))
+    }
+}
+
+/// The tables that hold records (an emptied table is not saved).
+struct TablesOut<'a>(&'a BTreeMap<String, Table>);
+
+impl Serialize for TablesOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(
+            self.0
+                .iter()
+                .filter(|(_, t)| t.records.len() > 0)
+                .map(|(name, t)| (name, RecordsOut(&t.records))),
+        )
+    }
+}
+
+/// The tombstones, per table, sorted by id.
+struct TombstonesOut<'a>(&'a BTreeMap<String, Tombstones>);
+
+impl Serialize for TombstonesOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(name, t)| (name, t.sorted())))
+    }
+}
+
+impl Serialize for Replica {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut out = s.serialize_struct("Replica", 6)?;
+        out.serialize_field("tables", &TablesOut(&self.tables))?;
+        out.serialize_field("cursors", &self.cursors)?;
+        out.serialize_field("dropped", &self.dropped)?;
+        if self.tombstones.is_empty() {
+            out.skip_field("tombstones")?;
+        } else {
+            out.serialize_field("tombstones", &TombstonesOut(&self.tombstones))?;
+        }
+        if self.seen.is_empty() {
+            out.skip_field("seen")?;
+        } else {
+            out.serialize_field("seen", &self.seen)?;
+        }
+        out.serialize_field("overlap_ms", &self.overlap_ms)?;
+        out.end()
+    }
+}
+
+/// A saved table, read straight into a [`Table`] (names shared as they are
+/// read).
+struct TableIn(Table);
+
+impl<'de> Deserialize<'de> for TableIn {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TableIn;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map from record id to record")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TableIn, A::Error> {
+                let mut table = Table::default();
+                while let Some((_, mut record)) =
+                    map.next_entry::<serde::de::IgnoredAny, Record>()?
+                {
+                    let names = &mut table.names;
+                    record.share_names(|n| names.name(n));
+                    table.records.insert(record);
+                }
+                Ok(TableIn(table))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+#[derive(Deserialize)]
+struct ReplicaIn {
+    tables: BTreeMap<String, TableIn>,
+    #[serde(default)]
+    cursors: BTreeMap<String, Cursor>,
+    #[serde(default)]
+    dropped: u64,
+    #[serde(default)]
+    tombstones: BTreeMap<String, BTreeMap<String, Tombstone>>,
+    #[serde(default)]
+    seen: BTreeMap<String, Seen>,
+    #[serde(default = "default_overlap_ms")]
+    overlap_ms: u64,
+}
+
+impl<'de> Deserialize<'de> for Replica {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let saved = ReplicaIn::deserialize(d)?;
+        Ok(Replica {
+            tables: saved
+                .tables
+                .into_iter()
+                .map(|(name, t)| (name, t.0))
+                .collect(),
+            cursors: saved.cursors,
+            dropped: saved.dropped,
+            tombstones: saved
+                .tombstones
+                .into_iter()
+                .filter(|(_, t)| !t.is_empty())
+                .map(|(name, t)| (name, Tombstones::from_saved(t)))
+                .collect(),
+            seen: saved.seen,
+            overlap_ms: saved.overlap_ms,
+        })
+    }
+}
+
+impl PartialEq for Replica {
+    /// Equal records (a table emptied by hard deletes equals no table),
+    /// tombstones, cursors, memories and settings.
+    fn eq(&self, other: &Replica) -> bool {
+        let same_tables = |a: &Replica, b: &Replica| {
+            a.tables.iter().all(|(name, t)| match b.tables.get(name) {
+                Some(u) => t.records == u.records,
+                None => t.records.len() == 0,
+            })
+        };
+        same_tables(self, other)
+            && same_tables(other, self)
+            && self.tombstones == other.tombstones
+            && self.cursors == other.cursors
+            && self.dropped == other.dropped
+            && self.seen == other.seen
+            && self.overlap_ms == other.overlap_ms
+    }
+}
