@@ -265,7 +265,7 @@ fn folded(replica: &Replica) -> Folded {
         .map(|r| {
             let fields = r
                 .fields()
-                .map(|(k, f)| (k.to_owned(), (f.value().clone(), f.at())))
+                .map(|(k, f)| (k.to_owned(), (f.value().into_owned(), f.at())))
                 .collect();
             (r.id.clone(), fields)
         })

@@ -37,7 +37,7 @@ impl<'a> Write<'a> {
 
     /// The write as an owned field state.
     pub(crate) fn to_state(self) -> FieldState {
-        FieldState::from_parts(self.value.clone(), self.at, self.origin)
+        FieldState::from_parts(self.value, self.at, self.origin)
     }
 
     /// The order of this write against the one a field holds: by stamp (by
@@ -46,7 +46,7 @@ impl<'a> Write<'a> {
     pub(crate) fn order(&self, held: &FieldState) -> Option<Ordering> {
         let by_stamp = cmp_keys(self.key, held.stamp_key())?;
         Some(by_stamp.then_with(|| {
-            cmp_values(self.value, held.value())
+            cmp_values(self.value, &held.value())
                 .then_with(|| self.origin.map(Origin::as_str).cmp(&held.origin_str()))
         }))
     }

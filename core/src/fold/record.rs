@@ -1,6 +1,7 @@
 //! [`Record`]: a folded record, each field with its stamp, in a compact
 //! form (a replica holds one per record of the collection).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use crate::{Origin, Stamp, Timestamp};
 
@@ -57,6 +58,74 @@ impl Known {
             Known::Agent => Some("agent"),
             Known::System => Some("system"),
             Known::Migration => Some("migration"),
+        }
+    }
+}
+
+/// A field's value as held: 24 bytes (a `Value` takes 72 with
+/// `preserve_order`), scalars and strings inline, arrays and objects boxed.
+#[derive(Clone, PartialEq)]
+enum Held {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(String),
+    /// An array or an object.
+    Other(Box<Value>),
+}
+
+impl Held {
+    /// A copy of `value`.
+    fn of(value: &Value) -> Held {
+        match value {
+            Value::Null => Held::Null,
+            Value::Bool(b) => Held::Bool(*b),
+            Value::Number(n) => Held::Number(n.clone()),
+            Value::String(s) => Held::String(s.clone()),
+            other => Held::Other(Box::new(other.clone())),
+        }
+    }
+
+    /// `value`, moved.
+    fn from_value(value: Value) -> Held {
+        match value {
+            Value::Null => Held::Null,
+            Value::Bool(b) => Held::Bool(b),
+            Value::Number(n) => Held::Number(n),
+            Value::String(s) => Held::String(s),
+            other => Held::Other(Box::new(other)),
+        }
+    }
+
+    fn to_value(&self) -> Cow<'_, Value> {
+        match self {
+            Held::Null => Cow::Owned(Value::Null),
+            Held::Bool(b) => Cow::Owned(Value::Bool(*b)),
+            Held::Number(n) => Cow::Owned(Value::Number(n.clone())),
+            Held::String(s) => Cow::Owned(Value::String(s.clone())),
+            Held::Other(v) => Cow::Borrowed(v),
+        }
+    }
+
+    fn into_value(self) -> Value {
+        match self {
+            Held::Null => Value::Null,
+            Held::Bool(b) => Value::Bool(b),
+            Held::Number(n) => Value::Number(n),
+            Held::String(s) => Value::String(s),
+            Held::Other(v) => *v,
+        }
+    }
+
+    /// Whether it equals `value`, without copying.
+    fn is(&self, value: &Value) -> bool {
+        match (self, value) {
+            (Held::Null, Value::Null) => true,
+            (Held::Bool(a), Value::Bool(b)) => a == b,
+            (Held::Number(a), Value::Number(b)) => a == b,
+            (Held::String(a), Value::String(b)) => a == b,
+            (Held::Other(a), b) => **a == *b,
+            _ => false,
         }
     }
 }
@@ -118,7 +187,7 @@ pub(crate) fn stamp_key(at: &Stamp) -> StampKey {
 /// [`FieldState::origin`]. Serialises as `{"value", "at", "origin"?}`.
 #[derive(Clone, PartialEq)]
 pub struct FieldState {
-    value: Value,
+    value: Held,
     meta: Meta,
 }
 
@@ -131,33 +200,44 @@ impl FieldState {
     /// use serde_json::json;
     ///
     /// let f = FieldState::new(json!("x"), Stamp::Empty, Some(Origin::User));
-    /// assert_eq!(f.value(), &json!("x"));
+    /// assert_eq!(*f.value(), json!("x"));
     /// assert_eq!(f.at(), Stamp::Empty);
     /// assert_eq!(f.origin(), Some(Origin::User));
     /// ```
     pub fn new(value: Value, at: Stamp, origin: Option<Origin>) -> FieldState {
         FieldState {
-            value,
+            value: Held::from_value(value),
             meta: Meta::new(&at, origin.as_ref()),
         }
     }
 
-    /// A field from borrowed parts.
-    pub(crate) fn from_parts(value: Value, at: &Stamp, origin: Option<&Origin>) -> FieldState {
+    /// A field from borrowed parts (the value copied).
+    pub(crate) fn from_parts(value: &Value, at: &Stamp, origin: Option<&Origin>) -> FieldState {
         FieldState {
-            value,
+            value: Held::of(value),
             meta: Meta::new(at, origin),
         }
     }
 
-    /// The value.
-    pub fn value(&self) -> &Value {
-        &self.value
+    /// The value: borrowed for an array or an object, made for a scalar or
+    /// a string (held in a compact form).
+    pub fn value(&self) -> Cow<'_, Value> {
+        self.value.to_value()
     }
 
     /// The value, taken.
     pub fn into_value(self) -> Value {
-        self.value
+        self.value.into_value()
+    }
+
+    /// Whether the value is `null`.
+    pub fn is_null(&self) -> bool {
+        self.value == Held::Null
+    }
+
+    /// Whether the value equals `value` (nothing copied).
+    pub fn value_is(&self, value: &Value) -> bool {
+        self.value.is(value)
     }
 
     /// When it was written.
@@ -208,11 +288,11 @@ impl FieldState {
     /// reusing the string's buffer when both are strings.
     pub(crate) fn overwrite(&mut self, value: &Value, at: &Stamp, origin: Option<&Origin>) {
         match (&mut self.value, value) {
-            (Value::String(old), Value::String(new)) => {
+            (Held::String(old), Value::String(new)) => {
                 old.clear();
                 old.push_str(new);
             }
-            (old, new) => *old = new.clone(),
+            (old, new) => *old = Held::of(new),
         }
         self.meta = Meta::new(at, origin);
     }
@@ -221,7 +301,7 @@ impl FieldState {
 impl fmt::Debug for FieldState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FieldState")
-            .field("value", &self.value)
+            .field("value", &self.value())
             .field("at", &self.at())
             .field("origin", &self.origin())
             .finish()
@@ -232,7 +312,7 @@ impl fmt::Debug for FieldState {
 /// were public).
 #[derive(Serialize)]
 struct FieldStateOut<'a> {
-    value: &'a Value,
+    value: Cow<'a, Value>,
     at: Stamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     origin: Option<Origin>,
@@ -249,7 +329,7 @@ struct FieldStateIn {
 impl Serialize for FieldState {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         FieldStateOut {
-            value: &self.value,
+            value: self.value(),
             at: self.at(),
             origin: self.origin(),
         }
@@ -278,7 +358,7 @@ impl<'de> Deserialize<'de> for FieldState {
 ///
 /// let mut record = Record::new("t-1");
 /// record.set("title", FieldState::new(json!("Buy milk"), Stamp::Empty, None));
-/// assert_eq!(record.get("title"), Some(&json!("Buy milk")));
+/// assert_eq!(record.get("title").as_deref(), Some(&json!("Buy milk")));
 /// assert_eq!(record.fields().map(|(name, _)| name).collect::<Vec<_>>(), ["title"]);
 /// assert!(!record.is_deleted());
 /// ```
@@ -299,6 +379,15 @@ impl Record {
         Record {
             id: id.into(),
             fields: Vec::new(),
+        }
+    }
+
+    /// A record with no fields yet and room for `fields` (no spare
+    /// capacity is kept: a replica holds many records).
+    pub(crate) fn with_capacity(id: &str, fields: usize) -> Record {
+        Record {
+            id: id.to_owned(),
+            fields: Vec::with_capacity(fields),
         }
     }
 
@@ -338,8 +427,8 @@ impl Record {
         }
     }
 
-    /// A field's value.
-    pub fn get(&self, field: &str) -> Option<&Value> {
+    /// A field's value (see [`FieldState::value`]).
+    pub fn get(&self, field: &str) -> Option<Cow<'_, Value>> {
         self.field(field).map(FieldState::value)
     }
 
@@ -362,14 +451,14 @@ impl Record {
 
     /// Whether the record is soft-deleted (its `deletedAt` is set).
     pub fn is_deleted(&self) -> bool {
-        self.get(Record::DELETED_AT).is_some_and(|v| !v.is_null())
+        self.field(Record::DELETED_AT).is_some_and(|f| !f.is_null())
     }
 
     /// The record as plain JSON: its fields' values.
     pub fn to_json(&self) -> Map<String, Value> {
         self.fields
             .iter()
-            .map(|(k, f)| (k.as_str().to_owned(), f.value.clone()))
+            .map(|(k, f)| (k.as_str().to_owned(), f.value().into_owned()))
             .collect()
     }
 

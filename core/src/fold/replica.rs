@@ -113,7 +113,7 @@ pub(super) fn default_overlap_ms() -> u64 {
 /// replica.apply(&Change::insert("tasks", "t-1", data.as_object().unwrap().clone()), t("2026-04-23T12:00:00Z"));
 /// replica.apply(&Change::update("tasks", "t-1").with_field("title", "Oat milk", t("2026-04-23T11:30:00Z")), t("2026-04-23T12:00:00Z"));
 /// replica.apply(&Change::update("tasks", "t-1").with_field("title", "stale", t("2026-04-23T10:00:00Z")), t("2026-04-23T12:00:00Z"));
-/// assert_eq!(replica.record("tasks", "t-1").unwrap().get("title"), Some(&json!("Oat milk")));
+/// assert_eq!(replica.record("tasks", "t-1").unwrap().get("title").as_deref(), Some(&json!("Oat milk")));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Replica {
@@ -181,14 +181,14 @@ fn merge(
     }
     if cmp_keys(incoming.key, local.stamp_key()) == Some(Ordering::Greater)
         && local.by_user()
-        && !local.value().is_null()
-        && local.value() != incoming.value
+        && !local.is_null()
+        && !local.value_is(incoming.value)
     {
         conflicts.push(FoldConflict {
             table: table.to_owned(),
             id: id.to_owned(),
             field: field.to_owned(),
-            local_value: local.value().clone(),
+            local_value: local.value().into_owned(),
             local_at: local.at(),
             incoming_value: incoming.value.clone(),
             incoming_at: incoming.at.clone(),
@@ -264,7 +264,8 @@ fn write(
     if let Some(pending) = pending {
         for (field, state) in &pending.fields {
             let (at, origin) = (state.at(), state.origin());
-            let write = Write::new(state.value(), &at, origin.as_ref());
+            let value = state.value();
+            let write = Write::new(&value, &at, origin.as_ref());
             merge((table, names), id, record, field, write, &mut Vec::new());
         }
     }
@@ -341,7 +342,14 @@ impl Replica {
                         write((table, names), id, record, pending, &effect, &mut conflicts);
                     }
                     None => {
-                        let mut record = Record::new(id);
+                        let fields = match &effect {
+                            Effect::Insert(data, ..) => data.len(),
+                            Effect::Update(fields, _) => fields.len(),
+                            _ => 0,
+                        };
+                        let pending_fields = pending.as_ref().map_or(0, |p| p.fields.len());
+                        let mut record =
+                            Record::with_capacity(id, fields.saturating_add(pending_fields));
                         write(
                             (table, names),
                             id,
@@ -419,7 +427,9 @@ impl Replica {
             match self.apply(change, now) {
                 Applied::Applied(conflicts) => {
                     report.applied += 1;
-                    report.conflicts.extend(conflicts);
+                    if !conflicts.is_empty() {
+                        report.conflicts.extend(conflicts);
+                    }
                 }
                 Applied::Ignored => report.ignored += 1,
                 Applied::Dropped(why) => report.dropped.push((i, why)),
