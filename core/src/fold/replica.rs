@@ -2,6 +2,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -9,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::order::Write;
 use super::record::cmp_keys;
-use super::table::{Names, Table, Tombstone, Tombstones};
+use super::table::{IdHasher, Names, Table, Tombstone, Tombstones};
 use super::{Record, Seen};
 use crate::{Change, Cursor, FieldChange, Op, Origin, Stamp, Timestamp};
 
@@ -126,6 +127,8 @@ pub struct Replica {
     pub(super) seen: BTreeMap<String, Seen>,
     /// The overlap of incremental reads, in milliseconds.
     pub(super) overlap_ms: u64,
+    /// Hashes record ids (seeded per replica).
+    pub(super) hasher: IdHasher,
 }
 
 impl Default for Replica {
@@ -137,6 +140,7 @@ impl Default for Replica {
             tombstones: BTreeMap::new(),
             seen: BTreeMap::new(),
             overlap_ms: default_overlap_ms(),
+            hasher: IdHasher::default(),
         }
     }
 }
@@ -320,7 +324,8 @@ impl Replica {
     }
 
     fn apply_effect(&mut self, table: &str, id: &str, effect: Effect<'_>) -> Applied {
-        let tombstone = self.tombstones.get(table).and_then(|t| t.get(id));
+        let hash = self.hasher.hash_one(id);
+        let tombstone = self.tombstones.get(table).and_then(|t| t.get(hash, id));
         if tombstone.is_some_and(|t| t.hard) {
             return Applied::Ignored;
         }
@@ -329,14 +334,14 @@ impl Replica {
         match effect {
             Effect::Insert(..) | Effect::Update(..) => {
                 let pending = if tombstone_known {
-                    self.take_pending(table, id)
+                    self.take_pending(table, hash, id)
                 } else {
                     None
                 };
+                let hasher = self.hasher.clone();
                 let Table { records, names } = self.table_mut(table);
                 // One lookup for a known record; the id is copied only for
                 // a new one.
-                let hash = records.hash(id);
                 match records.get_mut(hash, id) {
                     Some(record) => {
                         write((table, names), id, record, pending, &effect, &mut conflicts);
@@ -358,14 +363,14 @@ impl Replica {
                             &effect,
                             &mut conflicts,
                         );
-                        records.insert_new(hash, record);
+                        records.insert_new(hash, record, &hasher);
                     }
                 }
             }
             Effect::SoftDelete(value, at, origin) => {
                 let write = Write::new(&value, at, origin);
                 let known = match self.tables.get_mut(table) {
-                    Some(Table { records, names }) => match records.get_mut(records.hash(id), id) {
+                    Some(Table { records, names }) => match records.get_mut(hash, id) {
                         Some(record) => {
                             merge(
                                 (table, names),
@@ -385,7 +390,7 @@ impl Replica {
                     self.tombstones
                         .entry(table.to_owned())
                         .or_default()
-                        .soft_delete(id, write);
+                        .soft_delete(hash, id, write, &self.hasher);
                     return Applied::Ignored;
                 }
             }
@@ -393,11 +398,11 @@ impl Replica {
                 let known = self
                     .tables
                     .get_mut(table)
-                    .is_some_and(|t| t.records.remove(id));
+                    .is_some_and(|t| t.records.remove(hash, id));
                 self.tombstones
                     .entry(table.to_owned())
                     .or_default()
-                    .hard_delete(id);
+                    .hard_delete(hash, id, &self.hasher);
                 if !known {
                     return Applied::Ignored;
                 }
@@ -407,9 +412,9 @@ impl Replica {
     }
 
     /// The soft deletes kept for a record not known until now.
-    fn take_pending(&mut self, table: &str, id: &str) -> Option<Tombstone> {
+    fn take_pending(&mut self, table: &str, hash: u64, id: &str) -> Option<Tombstone> {
         let t = self.tombstones.get_mut(table)?;
-        let pending = t.remove(id);
+        let pending = t.remove(hash, id);
         if t.is_empty() {
             self.tombstones.remove(table);
         }
@@ -440,7 +445,8 @@ impl Replica {
 
     /// A record, deleted or not.
     pub fn record(&self, table: &str, id: &str) -> Option<&Record> {
-        self.tables.get(table).and_then(|t| t.records.get(id))
+        let hash = self.hasher.hash_one(id);
+        self.tables.get(table).and_then(|t| t.records.get(hash, id))
     }
 
     /// A table's live (not soft-deleted) records, by id.

@@ -11,7 +11,7 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::replica::default_overlap_ms;
-use super::table::{Records, Table, Tombstone, Tombstones};
+use super::table::{IdHasher, Names, Records, Table, Tombstone, Tombstones};
 use super::{Record, Replica, Seen};
 use crate::Cursor;
 
@@ -68,9 +68,8 @@ impl Serialize for Replica {
     }
 }
 
-/// A saved table, read straight into a [`Table`] (names shared as they are
-/// read).
-struct TableIn(Table);
+/// A saved table (names shared as they are read).
+struct TableIn(Vec<Record>, Names);
 
 impl<'de> Deserialize<'de> for TableIn {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -81,15 +80,15 @@ impl<'de> Deserialize<'de> for TableIn {
                 f.write_str("a map from record id to record")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TableIn, A::Error> {
-                let mut table = Table::default();
+                let mut names = Names::default();
+                let mut records = Vec::new();
                 while let Some((_, mut record)) =
                     map.next_entry::<serde::de::IgnoredAny, Record>()?
                 {
-                    let names = &mut table.names;
                     record.share_names(|n| names.name(n));
-                    table.records.insert(record);
+                    records.push(record);
                 }
-                Ok(TableIn(table))
+                Ok(TableIn(records, names))
             }
         }
         d.deserialize_map(V)
@@ -114,11 +113,21 @@ struct ReplicaIn {
 impl<'de> Deserialize<'de> for Replica {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let saved = ReplicaIn::deserialize(d)?;
+        let hasher = IdHasher::default();
         Ok(Replica {
             tables: saved
                 .tables
                 .into_iter()
-                .map(|(name, t)| (name, t.0))
+                .map(|(name, TableIn(saved, names))| {
+                    let mut table = Table {
+                        records: Records::default(),
+                        names,
+                    };
+                    for record in saved {
+                        table.records.insert(record, &hasher);
+                    }
+                    (name, table)
+                })
                 .collect(),
             cursors: saved.cursors,
             dropped: saved.dropped,
@@ -126,10 +135,11 @@ impl<'de> Deserialize<'de> for Replica {
                 .tombstones
                 .into_iter()
                 .filter(|(_, t)| !t.is_empty())
-                .map(|(name, t)| (name, Tombstones::from_saved(t)))
+                .map(|(name, t)| (name, Tombstones::from_saved(t, &hasher)))
                 .collect(),
             seen: saved.seen,
             overlap_ms: saved.overlap_ms,
+            hasher,
         })
     }
 }
@@ -140,7 +150,7 @@ impl PartialEq for Replica {
     fn eq(&self, other: &Replica) -> bool {
         let same_tables = |a: &Replica, b: &Replica| {
             a.tables.iter().all(|(name, t)| match b.tables.get(name) {
-                Some(u) => t.records == u.records,
+                Some(u) => t.records.same(&u.records),
                 None => t.records.len() == 0,
             })
         };

@@ -13,7 +13,7 @@ use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
-use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
+use hashbrown::{DefaultHashBuilder, HashTable};
 use serde::{Deserialize, Serialize};
 
 use super::order::Write;
@@ -29,48 +29,46 @@ pub(crate) struct Table {
     pub(crate) names: Names,
 }
 
-/// Records hashed by id (the id is the record's own: not stored twice).
+/// Records hashed by id (the id is the record's own: not stored twice),
+/// with the replica's [`IdHasher`] (an id is hashed once per change, for
+/// its record and its tombstone).
 #[derive(Clone, Default)]
 pub(crate) struct Records {
     table: HashTable<Record>,
-    hasher: DefaultHashBuilder,
 }
 
+/// The hasher of record ids, one per replica.
+pub(crate) type IdHasher = DefaultHashBuilder;
+
 impl Records {
-    /// The hash of an id.
-    pub(crate) fn hash(&self, id: &str) -> u64 {
-        self.hasher.hash_one(id)
+    /// A record, by its id's hash.
+    pub(crate) fn get(&self, hash: u64, id: &str) -> Option<&Record> {
+        self.table.find(hash, |r| r.id == id)
     }
 
-    /// A record.
-    pub(crate) fn get(&self, id: &str) -> Option<&Record> {
-        self.table.find(self.hash(id), |r| r.id == id)
-    }
-
-    /// A record, to change, by its id's [`Records::hash`].
+    /// A record, to change, by its id's hash.
     pub(crate) fn get_mut(&mut self, hash: u64, id: &str) -> Option<&mut Record> {
         self.table.find_mut(hash, |r| r.id == id)
     }
 
     /// Adds a record not held yet, whose id hashes to `hash`.
-    pub(crate) fn insert_new(&mut self, hash: u64, record: Record) {
-        let hasher = &self.hasher;
+    pub(crate) fn insert_new(&mut self, hash: u64, record: Record, hasher: &IdHasher) {
         self.table
             .insert_unique(hash, record, |r| hasher.hash_one(r.id.as_str()));
     }
 
     /// Adds or replaces a record.
-    pub(crate) fn insert(&mut self, record: Record) {
-        let hash = self.hash(&record.id);
+    pub(crate) fn insert(&mut self, record: Record, hasher: &IdHasher) {
+        let hash = hasher.hash_one(record.id.as_str());
         match self.get_mut(hash, &record.id) {
             Some(held) => *held = record,
-            None => self.insert_new(hash, record),
+            None => self.insert_new(hash, record, hasher),
         }
     }
 
     /// Removes a record; whether it was there.
-    pub(crate) fn remove(&mut self, id: &str) -> bool {
-        match self.table.find_entry(self.hash(id), |r| r.id == id) {
+    pub(crate) fn remove(&mut self, hash: u64, id: &str) -> bool {
+        match self.table.find_entry(hash, |r| r.id == id) {
             Ok(entry) => {
                 entry.remove();
                 true
@@ -90,11 +88,16 @@ impl Records {
         records.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         records
     }
-}
 
-impl PartialEq for Records {
-    fn eq(&self, other: &Records) -> bool {
-        self.len() == other.len() && self.table.iter().all(|r| other.get(&r.id) == Some(r))
+    /// Whether both hold equal records (whatever the hashers).
+    pub(crate) fn same(&self, other: &Records) -> bool {
+        self.len() == other.len() && {
+            let theirs: BTreeMap<&str, &Record> =
+                other.table.iter().map(|r| (r.id.as_str(), r)).collect();
+            self.table
+                .iter()
+                .all(|r| theirs.get(r.id.as_str()) == Some(&r))
+        }
     }
 }
 
@@ -147,20 +150,21 @@ pub(crate) struct Tombstone {
     pub(crate) fields: BTreeMap<String, FieldState>,
 }
 
-/// A table's tombstones, by record id (hashed: looked up for every change
-/// once the table has one).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Tombstones(HashMap<String, Tombstone>);
+/// A table's tombstones, by record id (hashed with the replica's
+/// [`IdHasher`]: looked up for every change once the table has one).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tombstones(HashTable<(String, Tombstone)>);
 
 impl Tombstones {
     /// A record's tombstone.
-    pub(crate) fn get(&self, id: &str) -> Option<&Tombstone> {
-        self.0.get(id)
+    pub(crate) fn get(&self, hash: u64, id: &str) -> Option<&Tombstone> {
+        self.0.find(hash, |(k, _)| k == id).map(|(_, t)| t)
     }
 
     /// Takes a record's tombstone.
-    pub(crate) fn remove(&mut self, id: &str) -> Option<Tombstone> {
-        self.0.remove(id)
+    pub(crate) fn remove(&mut self, hash: u64, id: &str) -> Option<Tombstone> {
+        let entry = self.0.find_entry(hash, |(k, _)| k == id).ok()?;
+        Some(entry.remove().0 .1)
     }
 
     /// Whether there is none.
@@ -168,13 +172,21 @@ impl Tombstones {
         self.0.is_empty()
     }
 
+    /// A record's tombstone, made empty if there is none.
+    fn entry(&mut self, hash: u64, id: &str, hasher: &IdHasher) -> &mut Tombstone {
+        let entry = self
+            .0
+            .entry(hash, |(k, _)| k == id, |(k, _)| hasher.hash_one(k.as_str()));
+        &mut entry
+            .or_insert_with(|| (id.to_owned(), Tombstone::default()))
+            .into_mut()
+            .1
+    }
+
     /// Keeps a soft delete of a record not known here (the greater write
     /// wins, as in a record).
-    pub(crate) fn soft_delete(&mut self, id: &str, write: Write<'_>) {
-        let tombstone = match self.0.get_mut(id) {
-            Some(t) => t,
-            None => self.0.entry(id.to_owned()).or_default(),
-        };
+    pub(crate) fn soft_delete(&mut self, hash: u64, id: &str, write: Write<'_>, hasher: &IdHasher) {
+        let tombstone = self.entry(hash, id, hasher);
         match tombstone.fields.get_mut(Record::DELETED_AT) {
             Some(held) => {
                 if write.order(held) == Some(std::cmp::Ordering::Greater) {
@@ -190,14 +202,11 @@ impl Tombstones {
     }
 
     /// Makes a record's deletion final.
-    pub(crate) fn hard_delete(&mut self, id: &str) {
-        self.0.insert(
-            id.to_owned(),
-            Tombstone {
-                hard: true,
-                fields: BTreeMap::new(),
-            },
-        );
+    pub(crate) fn hard_delete(&mut self, hash: u64, id: &str, hasher: &IdHasher) {
+        *self.entry(hash, id, hasher) = Tombstone {
+            hard: true,
+            fields: BTreeMap::new(),
+        };
     }
 
     /// The tombstones, sorted by id (as saved).
@@ -206,7 +215,18 @@ impl Tombstones {
     }
 
     /// From saved tombstones.
-    pub(crate) fn from_saved(saved: BTreeMap<String, Tombstone>) -> Tombstones {
-        Tombstones(saved.into_iter().collect())
+    pub(crate) fn from_saved(saved: BTreeMap<String, Tombstone>, hasher: &IdHasher) -> Tombstones {
+        let mut out = Tombstones::default();
+        for (id, t) in saved {
+            let hash = hasher.hash_one(id.as_str());
+            *out.entry(hash, &id, hasher) = t;
+        }
+        out
+    }
+}
+
+impl PartialEq for Tombstones {
+    fn eq(&self, other: &Tombstones) -> bool {
+        self.sorted() == other.sorted()
     }
 }
