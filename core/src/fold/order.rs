@@ -46,7 +46,7 @@ impl<'a> Write<'a> {
     pub(crate) fn order(&self, held: &FieldState) -> Option<Ordering> {
         let by_stamp = cmp_keys(self.key, held.stamp_key())?;
         Some(by_stamp.then_with(|| {
-            cmp_values(self.value, &held.value())
+            held.cmp_to_held(self.value)
                 .then_with(|| self.origin.map(Origin::as_str).cmp(&held.origin_str()))
         }))
     }

@@ -240,6 +240,18 @@ impl FieldState {
         self.value.is(value)
     }
 
+    /// The order of `value` against the value held, in the fold's fixed
+    /// order of JSON values (nothing copied for a string or a scalar).
+    pub(crate) fn cmp_to_held(&self, value: &Value) -> Ordering {
+        match (value, &self.value) {
+            (Value::String(a), Held::String(b)) => a.as_str().cmp(b.as_str()),
+            (Value::Bool(a), Held::Bool(b)) => a.cmp(b),
+            (Value::Null, Held::Null) => Ordering::Equal,
+            (a, Held::Other(b)) => super::order::cmp_values(a, b),
+            (a, _) => super::order::cmp_values(a, &self.value()),
+        }
+    }
+
     /// When it was written.
     pub fn at(&self) -> Stamp {
         match &self.meta {
