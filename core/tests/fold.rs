@@ -520,3 +520,43 @@ proptest! {
         prop_assert_eq!(whole, paged);
     }
 }
+
+#[test]
+fn a_snapshot_loads_and_saves_back_unchanged_whatever_its_fields_hold() {
+    // Every kind of value, an unreadable stamp, an origin of another name,
+    // a pending soft delete and a hard delete: saved back as it was read.
+    let text = r#"{"tables":{"tasks":{"a":{"id":"a","fields":{"n":{"value":1.5,"at":"2026-01-01T00:00:00.000Z","origin":"bot"},"o":{"value":{"k":[1,null]},"at":""},"s":{"value":"x","at":"soon","origin":"user"}}},"b":{"id":"b","fields":{"deletedAt":{"value":"2026-01-02T00:00:00.000Z","at":"2026-01-02T00:00:00.000Z"}}}}},"cursors":{},"dropped":2,"tombstones":{"tasks":{"c":{"hard":true},"d":{"fields":{"deletedAt":{"value":"2026-01-03T00:00:00.000Z","at":"2026-01-03T00:00:00.000Z","origin":"agent"}}}}},"overlap_ms":5000}"#;
+    let r: Replica = serde_json::from_str(text).unwrap();
+    assert_eq!(serde_json::to_string(&r).unwrap(), text);
+    let a = r.record("tasks", "a").unwrap();
+    assert_eq!(a.field("s").unwrap().at(), Stamp::Unreadable("soon".into()));
+    assert_eq!(
+        a.field("n").unwrap().origin(),
+        Some(Origin::Other("bot".into()))
+    );
+    assert_eq!(a.get("o").as_deref(), Some(&json!({"k": [1, null]})));
+    assert!(r.record("tasks", "b").unwrap().is_deleted());
+    // The pending soft delete applies when its record arrives; the hard
+    // delete stays final.
+    let mut r = r;
+    r.apply(&Change::insert("tasks", "d", obj(json!({"x": 1}))), now());
+    r.apply(&Change::insert("tasks", "c", obj(json!({"x": 1}))), now());
+    assert!(r.record("tasks", "d").unwrap().is_deleted());
+    assert!(r.record("tasks", "c").is_none());
+}
+
+#[test]
+fn a_table_emptied_by_hard_deletes_equals_no_table() {
+    let mut emptied = Replica::new();
+    emptied.apply(&Change::insert("tasks", "a", obj(json!({"x": 1}))), now());
+    emptied.apply(&Change::hard_delete("tasks", "a"), now());
+    let mut never = Replica::new();
+    never.apply(&Change::hard_delete("tasks", "a"), now());
+    assert_eq!(emptied, never);
+    assert_eq!(emptied.len("tasks"), 0);
+    assert_eq!(
+        serde_json::to_string(&emptied).unwrap(),
+        serde_json::to_string(&never).unwrap()
+    );
+    assert_ne!(emptied, Replica::new(), "the tombstone differs");
+}

@@ -38,6 +38,7 @@
 //!   folding it again later changes its stamp); here they get the empty
 //!   stamp, older than every stamped write.
 
+mod field;
 mod order;
 mod record;
 mod replica;
@@ -45,6 +46,7 @@ mod saved;
 mod seen;
 mod table;
 
-pub use record::{FieldState, Record};
+pub use field::FieldState;
+pub use record::Record;
 pub use replica::{Applied, FoldConflict, FoldReport, Replica, DEFAULT_OVERLAP};
 pub use seen::{Seen, SeenKey};

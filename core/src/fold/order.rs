@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
-use super::record::{cmp_keys, stamp_key, StampKey};
+use super::field::{cmp_keys, stamp_key, StampKey};
 use super::FieldState;
 use crate::{Origin, Stamp};
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::field::cmp_keys;
 use super::order::Write;
-use super::record::cmp_keys;
 use super::table::{IdHasher, Names, Table, Tombstone, Tombstones};
 use super::{Record, Seen};
 use crate::{Change, Cursor, FieldChange, Op, Origin, Stamp, Timestamp};
