@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 use std::time::Duration;
 
+use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::field::cmp_keys;
 use super::order::Write;
-use super::table::{IdHasher, Names, Table, Tombstone, Tombstones};
+use super::table::{IdHasher, Names, Table, Tombstone};
 use super::{Record, Seen};
 use crate::{Change, Cursor, FieldChange, Op, Origin, Stamp, Timestamp};
 
@@ -118,11 +119,11 @@ pub(super) fn default_overlap_ms() -> u64 {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Replica {
-    pub(super) tables: BTreeMap<String, Table>,
+    /// Per table: records, tombstones (deletes of records not known yet,
+    /// hard deletes), field names.
+    pub(super) tables: HashMap<String, Table>,
     pub(super) cursors: BTreeMap<String, Cursor>,
     pub(super) dropped: u64,
-    /// Per table, per id: deletes of records not known yet, hard deletes.
-    pub(super) tombstones: BTreeMap<String, Tombstones>,
     /// Per collection, the changes the next read may bring again.
     pub(super) seen: BTreeMap<String, Seen>,
     /// The overlap of incremental reads, in milliseconds.
@@ -134,10 +135,9 @@ pub struct Replica {
 impl Default for Replica {
     fn default() -> Replica {
         Replica {
-            tables: BTreeMap::new(),
+            tables: HashMap::new(),
             cursors: BTreeMap::new(),
             dropped: 0,
-            tombstones: BTreeMap::new(),
             seen: BTreeMap::new(),
             overlap_ms: default_overlap_ms(),
             hasher: IdHasher::default(),
@@ -312,20 +312,17 @@ impl Replica {
         result
     }
 
-    /// The records of `table`, created empty if unknown (the name is
-    /// copied only then).
-    fn table_mut(&mut self, table: &str) -> &mut Table {
-        if !self.tables.contains_key(table) {
-            self.tables.insert(table.to_owned(), Table::default());
-        }
-        self.tables
-            .get_mut(table)
-            .unwrap_or_else(|| unreachable!("inserted above"))
-    }
-
     fn apply_effect(&mut self, table: &str, id: &str, effect: Effect<'_>) -> Applied {
         let hash = self.hasher.hash_one(id);
-        let tombstone = self.tombstones.get(table).and_then(|t| t.get(hash, id));
+        let hasher = &self.hasher;
+        // One lookup of the table (its name copied only when new), one hash
+        // of the id for its tombstone and its record.
+        let Table {
+            records,
+            names,
+            tombstones,
+        } = self.tables.entry_ref(table).or_default();
+        let tombstone = tombstones.get(hash, id);
         if tombstone.is_some_and(|t| t.hard) {
             return Applied::Ignored;
         }
@@ -334,12 +331,10 @@ impl Replica {
         match effect {
             Effect::Insert(..) | Effect::Update(..) => {
                 let pending = if tombstone_known {
-                    self.take_pending(table, hash, id)
+                    tombstones.remove(hash, id)
                 } else {
                     None
                 };
-                let hasher = self.hasher.clone();
-                let Table { records, names } = self.table_mut(table);
                 // One lookup for a known record; the id is copied only for
                 // a new one.
                 match records.get_mut(hash, id) {
@@ -363,62 +358,36 @@ impl Replica {
                             &effect,
                             &mut conflicts,
                         );
-                        records.insert_new(hash, record, &hasher);
+                        records.insert_new(hash, record, hasher);
                     }
                 }
             }
             Effect::SoftDelete(value, at, origin) => {
                 let write = Write::new(&value, at, origin);
-                let known = match self.tables.get_mut(table) {
-                    Some(Table { records, names }) => match records.get_mut(hash, id) {
-                        Some(record) => {
-                            merge(
-                                (table, names),
-                                id,
-                                record,
-                                Record::DELETED_AT,
-                                write,
-                                &mut conflicts,
-                            );
-                            true
-                        }
-                        None => false,
-                    },
-                    None => false,
-                };
-                if !known {
-                    self.tombstones
-                        .entry(table.to_owned())
-                        .or_default()
-                        .soft_delete(hash, id, write, &self.hasher);
-                    return Applied::Ignored;
+                match records.get_mut(hash, id) {
+                    Some(record) => merge(
+                        (table, names),
+                        id,
+                        record,
+                        Record::DELETED_AT,
+                        write,
+                        &mut conflicts,
+                    ),
+                    None => {
+                        tombstones.soft_delete(hash, id, write, hasher);
+                        return Applied::Ignored;
+                    }
                 }
             }
             Effect::HardDelete => {
-                let known = self
-                    .tables
-                    .get_mut(table)
-                    .is_some_and(|t| t.records.remove(hash, id));
-                self.tombstones
-                    .entry(table.to_owned())
-                    .or_default()
-                    .hard_delete(hash, id, &self.hasher);
+                let known = records.remove(hash, id);
+                tombstones.hard_delete(hash, id, hasher);
                 if !known {
                     return Applied::Ignored;
                 }
             }
         }
         Applied::Applied(conflicts)
-    }
-
-    /// The soft deletes kept for a record not known until now.
-    fn take_pending(&mut self, table: &str, hash: u64, id: &str) -> Option<Tombstone> {
-        let t = self.tombstones.get_mut(table)?;
-        let pending = t.remove(hash, id);
-        if t.is_empty() {
-            self.tombstones.remove(table);
-        }
-        pending
     }
 
     /// Applies changes in order.

@@ -11,6 +11,8 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::replica::default_overlap_ms;
+use hashbrown::HashMap;
+
 use super::table::{IdHasher, Names, Records, Table, Tombstone, Tombstones};
 use super::{Record, Replica, Seen};
 use crate::Cursor;
@@ -24,26 +26,38 @@ impl Serialize for RecordsOut<'_> {
     }
 }
 
+/// The tables, sorted by name.
+fn sorted(tables: &HashMap<String, Table>) -> Vec<(&str, &Table)> {
+    let mut sorted: Vec<(&str, &Table)> = tables.iter().map(|(k, t)| (k.as_str(), t)).collect();
+    sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    sorted
+}
+
 /// The tables that hold records (an emptied table is not saved).
-struct TablesOut<'a>(&'a BTreeMap<String, Table>);
+struct TablesOut<'a>(&'a HashMap<String, Table>);
 
 impl Serialize for TablesOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_map(
-            self.0
-                .iter()
+            sorted(self.0)
+                .into_iter()
                 .filter(|(_, t)| t.records.len() > 0)
                 .map(|(name, t)| (name, RecordsOut(&t.records))),
         )
     }
 }
 
-/// The tombstones, per table, sorted by id.
-struct TombstonesOut<'a>(&'a BTreeMap<String, Tombstones>);
+/// The tombstones of the tables that have some, sorted by id.
+struct TombstonesOut<'a>(&'a HashMap<String, Table>);
 
 impl Serialize for TombstonesOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().map(|(name, t)| (name, t.sorted())))
+        s.collect_map(
+            sorted(self.0)
+                .into_iter()
+                .filter(|(_, t)| !t.tombstones.is_empty())
+                .map(|(name, t)| (name, t.tombstones.sorted())),
+        )
     }
 }
 
@@ -53,10 +67,10 @@ impl Serialize for Replica {
         out.serialize_field("tables", &TablesOut(&self.tables))?;
         out.serialize_field("cursors", &self.cursors)?;
         out.serialize_field("dropped", &self.dropped)?;
-        if self.tombstones.is_empty() {
+        if self.tables.values().all(|t| t.tombstones.is_empty()) {
             out.skip_field("tombstones")?;
         } else {
-            out.serialize_field("tombstones", &TombstonesOut(&self.tombstones))?;
+            out.serialize_field("tombstones", &TombstonesOut(&self.tables))?;
         }
         if self.seen.is_empty() {
             out.skip_field("seen")?;
@@ -114,29 +128,23 @@ impl<'de> Deserialize<'de> for Replica {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let saved = ReplicaIn::deserialize(d)?;
         let hasher = IdHasher::default();
+        let mut tables: HashMap<String, Table> = HashMap::new();
+        for (name, TableIn(saved, names)) in saved.tables {
+            let table = tables.entry(name).or_default();
+            table.names = names;
+            for record in saved {
+                table.records.insert(record, &hasher);
+            }
+        }
+        for (name, t) in saved.tombstones {
+            if !t.is_empty() {
+                tables.entry(name).or_default().tombstones = Tombstones::from_saved(t, &hasher);
+            }
+        }
         Ok(Replica {
-            tables: saved
-                .tables
-                .into_iter()
-                .map(|(name, TableIn(saved, names))| {
-                    let mut table = Table {
-                        records: Records::default(),
-                        names,
-                    };
-                    for record in saved {
-                        table.records.insert(record, &hasher);
-                    }
-                    (name, table)
-                })
-                .collect(),
+            tables,
             cursors: saved.cursors,
             dropped: saved.dropped,
-            tombstones: saved
-                .tombstones
-                .into_iter()
-                .filter(|(_, t)| !t.is_empty())
-                .map(|(name, t)| (name, Tombstones::from_saved(t, &hasher)))
-                .collect(),
             seen: saved.seen,
             overlap_ms: saved.overlap_ms,
             hasher,
@@ -145,18 +153,17 @@ impl<'de> Deserialize<'de> for Replica {
 }
 
 impl PartialEq for Replica {
-    /// Equal records (a table emptied by hard deletes equals no table),
-    /// tombstones, cursors, memories and settings.
+    /// Equal records and tombstones (a table emptied by hard deletes equals
+    /// no table), cursors, memories and settings.
     fn eq(&self, other: &Replica) -> bool {
         let same_tables = |a: &Replica, b: &Replica| {
             a.tables.iter().all(|(name, t)| match b.tables.get(name) {
-                Some(u) => t.records.same(&u.records),
-                None => t.records.len() == 0,
+                Some(u) => t.records.same(&u.records) && t.tombstones == u.tombstones,
+                None => t.records.len() == 0 && t.tombstones.is_empty(),
             })
         };
         same_tables(self, other)
             && same_tables(other, self)
-            && self.tombstones == other.tombstones
             && self.cursors == other.cursors
             && self.dropped == other.dropped
             && self.seen == other.seen

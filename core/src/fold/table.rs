@@ -20,13 +20,15 @@ use super::order::Write;
 use super::record::Name;
 use super::{FieldState, Record};
 
-/// A table's records and the field names they share.
+/// A table's records, the field names they share, and its tombstones.
 #[derive(Clone, Default)]
 pub(crate) struct Table {
     /// The records, by id.
     pub(crate) records: Records,
     /// The field names.
     pub(crate) names: Names,
+    /// Deletes of records not known yet, hard deletes.
+    pub(crate) tombstones: Tombstones,
 }
 
 /// Records hashed by id (the id is the record's own: not stored twice),
@@ -111,7 +113,10 @@ impl fmt::Debug for Records {
 
 impl fmt::Debug for Table {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.records.fmt(f)
+        f.debug_struct("Table")
+            .field("records", &self.records)
+            .field("tombstones", &self.tombstones.sorted())
+            .finish()
     }
 }
 
