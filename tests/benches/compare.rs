@@ -193,13 +193,8 @@ fn fold(n: usize) -> Fold {
     black_box(replica.apply_all(&changes, now()));
     let first = start.elapsed().as_secs_f64();
     drop(replica);
-    let rounds = if quick() {
-        2
-    } else if n >= 1_000_000 {
-        3
-    } else {
-        5
-    };
+    // Best of a few rounds: a second or two per size even in the quick run.
+    let rounds = if quick() { 3 } else { 5 };
     let secs = best(rounds, Duration::from_millis(1), || {
         let mut replica = Replica::new();
         black_box(replica.apply_all(&changes, now()));
