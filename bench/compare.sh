@@ -2,8 +2,9 @@
 # Side-by-side comparison of the Rust client and a JavaScript rendering of
 # the browser client (bench/js/compare.mjs), in one run on one machine:
 # page decode, enc:1: encrypt+decrypt (WebCrypto and node:crypto), pull-all
-# from the same loopback server, fold. Prints each pair and the ratio, and
-# one `RESULT {json}` line per step.
+# from the same loopback server, fold (time here; memory by the
+# fold_memory bench: a counting allocator, a process of its own). Prints
+# each pair and the ratio, and one `RESULT {json}` line per step.
 #
 # Needs: cargo (the workspace's toolchain) and Node >= 20 (no npm packages).
 # Usage: bench/compare.sh          # full run (100k-change pull, 1M fold)
@@ -26,6 +27,15 @@ export NODE
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
 echo "rustc: $(rustc --version), node: $("$NODE" --version)"
+# The fold's memory is measured by a binary of its own (a counting
+# allocator, a fresh process per size): built first, run by `compare`.
+bin=$(cargo bench -p mana-sync-testkit --bench fold_memory --no-run 2>&1 |
+    sed -n 's/.*Executable benches\/fold_memory.rs (\(.*\)).*/\1/p' | tail -n 1)
+if [ -n "$bin" ]; then
+    case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+    MANA_FOLD_MEMORY_BIN=$bin
+    export MANA_FOLD_MEMORY_BIN
+fi
 # A release build of the bench binary (criterion's bench profile); the
 # binary runs the Rust steps, then the Node side against the same inputs.
 exec cargo bench -p mana-sync-testkit --bench compare

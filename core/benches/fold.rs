@@ -2,8 +2,10 @@
 //! and hard deletes) over 50,000 records.
 //!
 //! Run: `cargo bench -p mana-sync-core --bench fold`. Besides criterion's
-//! changes/s, it prints the peak resident memory of the process and the size
-//! of the folded state as JSON.
+//! changes/s, it prints the peak resident memory of the process (the 1M
+//! changes included) and the size of the folded state as JSON. The
+//! replica's own memory is measured by the testkit's `fold_memory` bench
+//! (a counting allocator, a process per size).
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented fn
 

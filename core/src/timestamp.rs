@@ -104,6 +104,18 @@ impl Timestamp {
         self.0.as_nanosecond()
     }
 
+    /// Whole seconds since the Unix epoch and the nanoseconds past them
+    /// (with the seconds' sign): ordered as the instants when compared as a
+    /// pair. The compact form a folded field keeps.
+    pub(crate) fn parts(self) -> (i64, i32) {
+        (self.0.as_second(), self.0.subsec_nanosecond())
+    }
+
+    /// The instant of [`Timestamp::parts`].
+    pub(crate) fn from_parts(seconds: i64, nanos: i32) -> Option<Timestamp> {
+        jiff::Timestamp::new(seconds, nanos).ok().map(Timestamp)
+    }
+
     /// This instant plus `d`, or `None` past year 9999.
     pub fn checked_add(self, d: Duration) -> Option<Timestamp> {
         let d = jiff::SignedDuration::try_from(d).ok()?;

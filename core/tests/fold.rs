@@ -23,7 +23,7 @@ fn obj(v: Value) -> Map<String, Value> {
 
 fn title(r: &Replica) -> Option<Value> {
     r.record("tasks", "t-1")
-        .and_then(|rec| rec.get("title").cloned())
+        .and_then(|rec| rec.get("title").map(std::borrow::Cow::into_owned))
 }
 
 #[test]
@@ -39,7 +39,7 @@ fn insert_stamps_fields_with_updated_at_then_created_at_then_the_empty_stamp() {
         now(),
     );
     r.apply(&Change::insert("tasks", "c", obj(json!({"x": 1}))), now());
-    let at = |r: &Replica, id| r.record("tasks", id).unwrap().fields["x"].at.clone();
+    let at = |r: &Replica, id| r.record("tasks", id).unwrap().field("x").unwrap().at();
     assert_eq!(at(&r, "a"), Stamp::At(t("2026-01-02T00:00:00Z")));
     assert_eq!(at(&r, "b"), Stamp::At(t("2026-01-01T00:00:00Z")));
     // Not the time of folding: folding again later must not change it.
@@ -47,13 +47,16 @@ fn insert_stamps_fields_with_updated_at_then_created_at_then_the_empty_stamp() {
     let later = t("2030-01-01T00:00:00Z");
     r.apply(&Change::insert("tasks", "c", obj(json!({"x": 2}))), later);
     assert_eq!(at(&r, "c"), Stamp::Empty);
-    assert_eq!(r.record("tasks", "c").unwrap().get("x"), Some(&json!(2)));
+    assert_eq!(
+        r.record("tasks", "c").unwrap().get("x").as_deref(),
+        Some(&json!(2))
+    );
     r.apply(
         &Change::update("tasks", "c").with_field("x", 3, t("2000-01-01T00:00:00Z")),
         later,
     );
     assert_eq!(
-        r.record("tasks", "c").unwrap().get("x"),
+        r.record("tasks", "c").unwrap().get("x").as_deref(),
         Some(&json!(3)),
         "any stamped write wins over an unstamped insert"
     );
@@ -78,12 +81,12 @@ fn insert_into_a_known_record_merges_by_stamp() {
     );
     let rec = r.record("tasks", "t-1").unwrap();
     assert_eq!(
-        rec.get("title"),
+        rec.get("title").as_deref(),
         Some(&json!("new")),
         "the later update stays"
     );
     assert_eq!(
-        rec.get("done"),
+        rec.get("done").as_deref(),
         Some(&json!(false)),
         "the insert is later than the update's done"
     );
@@ -141,7 +144,7 @@ fn update_of_an_unknown_record_reconstructs_it() {
     );
     assert_eq!(applied, Applied::Applied(vec![]));
     assert_eq!(
-        r.record("tasks", "t-9").unwrap().get("title"),
+        r.record("tasks", "t-9").unwrap().get("title").as_deref(),
         Some(&json!("x"))
     );
 }
@@ -178,7 +181,10 @@ fn soft_delete_is_a_stamped_field_and_hides_the_record() {
         now(),
     );
     assert_eq!(
-        r.record("tasks", "t-1").unwrap().get("deletedAt"),
+        r.record("tasks", "t-1")
+            .unwrap()
+            .get("deletedAt")
+            .as_deref(),
         Some(&json!("2026-01-02T00:00:00.000Z"))
     );
 }
@@ -196,7 +202,7 @@ fn a_top_level_deleted_at_makes_any_change_a_delete() {
     let rec = r.record("tasks", "t-1").unwrap();
     assert!(rec.is_deleted());
     assert_eq!(
-        rec.get("title"),
+        rec.get("title").as_deref(),
         Some(&json!("x")),
         "its fields are not applied"
     );
@@ -513,4 +519,44 @@ proptest! {
         }
         prop_assert_eq!(whole, paged);
     }
+}
+
+#[test]
+fn a_snapshot_loads_and_saves_back_unchanged_whatever_its_fields_hold() {
+    // Every kind of value, an unreadable stamp, an origin of another name,
+    // a pending soft delete and a hard delete: saved back as it was read.
+    let text = r#"{"tables":{"tasks":{"a":{"id":"a","fields":{"n":{"value":1.5,"at":"2026-01-01T00:00:00.000Z","origin":"bot"},"o":{"value":{"k":[1,null]},"at":""},"s":{"value":"x","at":"soon","origin":"user"}}},"b":{"id":"b","fields":{"deletedAt":{"value":"2026-01-02T00:00:00.000Z","at":"2026-01-02T00:00:00.000Z"}}}}},"cursors":{},"dropped":2,"tombstones":{"tasks":{"c":{"hard":true},"d":{"fields":{"deletedAt":{"value":"2026-01-03T00:00:00.000Z","at":"2026-01-03T00:00:00.000Z","origin":"agent"}}}}},"overlap_ms":5000}"#;
+    let r: Replica = serde_json::from_str(text).unwrap();
+    assert_eq!(serde_json::to_string(&r).unwrap(), text);
+    let a = r.record("tasks", "a").unwrap();
+    assert_eq!(a.field("s").unwrap().at(), Stamp::Unreadable("soon".into()));
+    assert_eq!(
+        a.field("n").unwrap().origin(),
+        Some(Origin::Other("bot".into()))
+    );
+    assert_eq!(a.get("o").as_deref(), Some(&json!({"k": [1, null]})));
+    assert!(r.record("tasks", "b").unwrap().is_deleted());
+    // The pending soft delete applies when its record arrives; the hard
+    // delete stays final.
+    let mut r = r;
+    r.apply(&Change::insert("tasks", "d", obj(json!({"x": 1}))), now());
+    r.apply(&Change::insert("tasks", "c", obj(json!({"x": 1}))), now());
+    assert!(r.record("tasks", "d").unwrap().is_deleted());
+    assert!(r.record("tasks", "c").is_none());
+}
+
+#[test]
+fn a_table_emptied_by_hard_deletes_equals_no_table() {
+    let mut emptied = Replica::new();
+    emptied.apply(&Change::insert("tasks", "a", obj(json!({"x": 1}))), now());
+    emptied.apply(&Change::hard_delete("tasks", "a"), now());
+    let mut never = Replica::new();
+    never.apply(&Change::hard_delete("tasks", "a"), now());
+    assert_eq!(emptied, never);
+    assert_eq!(emptied.len("tasks"), 0);
+    assert_eq!(
+        serde_json::to_string(&emptied).unwrap(),
+        serde_json::to_string(&never).unwrap()
+    );
+    assert_ne!(emptied, Replica::new(), "the tombstone differs");
 }

@@ -12,6 +12,7 @@
 
 #[path = "../../core/benches/common/mod.rs"]
 mod common;
+mod fold_log;
 mod shared;
 
 use std::hint::black_box;
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant};
 use mana_sync_core::crypto::{decrypt_value, encrypt_value, Iv, MasterKey};
 use mana_sync_core::fold::Replica;
 use mana_sync_core::ops::Pull;
-use mana_sync_core::{Change, Config, Cursor, Operation, Step, SyncResponse, Timestamp};
+use mana_sync_core::{Config, Cursor, Operation, Step, SyncResponse, Timestamp};
 use serde_json::{json, Value};
 
 fn quick() -> bool {
@@ -130,66 +131,70 @@ fn enc_per_s(values: &[Value]) -> f64 {
     values.len() as f64 / secs
 }
 
-/// The fold bench's log: per record an insert, then updates of 1–2 fields,
-/// a soft delete every 97th change and a hard delete every 1009th.
-fn fold_changes(n: usize) -> Vec<Change> {
-    let records = (n / 20).max(1);
-    let base = 1_767_225_600_000i64;
-    let mut rng = common::Rng::new(0x9e37_79b9_7f4a_7c15);
-    (0..n)
-        .map(|i| {
-            let at = Timestamp::from_unix_millis(base + i as i64).unwrap_or(Timestamp::UNIX_EPOCH);
-            let r = if i < records {
-                i
-            } else {
-                (rng.next() % records as u64) as usize
-            };
-            let id = format!("rec-{r:07}");
-            if i < records {
-                let data = json!({"title": format!("task {i}"), "isCompleted": false,
-                    "order": i, "updatedAt": at.to_string()});
-                return Change::insert("tasks", id, data.as_object().cloned().unwrap_or_default());
-            }
-            match i % 1009 {
-                0 => Change::hard_delete("tasks", id),
-                _ if i % 97 == 0 => Change::delete("tasks", id, at),
-                _ => {
-                    let mut c =
-                        Change::update("tasks", id).with_field("title", format!("edit {i}"), at);
-                    if rng.next().is_multiple_of(2) {
-                        c = c.with_field("isCompleted", true, at);
-                    }
-                    c
-                }
-            }
-        })
-        .collect()
-}
-
 struct Fold {
     per_s: f64,
     secs: f64,
-    replica_mib: f64,
-    state_mib: f64,
+    /// Measured by the `fold_memory` bench in a process of its own (bytes).
+    memory: Option<FoldMemory>,
+}
+
+/// What `fold_memory` measured (see that bench): the bytes the replica
+/// holds, the most held while folding, the resident memory the fold added,
+/// the folded state as JSON.
+struct FoldMemory {
+    heap: f64,
+    peak: f64,
+    rss: f64,
+    state: f64,
+}
+
+/// The `fold_memory` bench binary: `MANA_FOLD_MEMORY_BIN` (set by
+/// `bench/compare.sh`, which builds it), else the newest one built beside
+/// this binary.
+fn fold_memory_bin() -> Option<PathBuf> {
+    if let Some(bin) = std::env::var_os("MANA_FOLD_MEMORY_BIN") {
+        return Some(PathBuf::from(bin));
+    }
+    let me = std::env::current_exe().ok()?;
+    std::fs::read_dir(me.parent()?)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("fold_memory-") && !name.contains('.')
+        })
+        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
+        .map(|e| e.path())
+}
+
+/// Runs `fold_memory <n>` and reads its `FOLD_MEMORY {json}` line.
+fn fold_memory(n: usize) -> Option<FoldMemory> {
+    let Some(bin) = fold_memory_bin() else {
+        eprintln!("fold memory: the fold_memory bench is not built (bench/compare.sh builds it)");
+        return None;
+    };
+    let out = Command::new(&bin).arg(n.to_string()).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json = text.lines().find_map(|l| l.strip_prefix("FOLD_MEMORY "))?;
+    let v: Value = serde_json::from_str(json).ok()?;
+    let get = |k: &str| v[k].as_f64();
+    Some(FoldMemory {
+        heap: get("heap")?,
+        peak: get("peak")?,
+        rss: get("rss")?,
+        state: get("state")?,
+    })
 }
 
 fn fold(n: usize) -> Fold {
-    let changes = fold_changes(n);
-    let before = proc_status_kib("VmRSS:");
+    let changes = fold_log::fold_changes(n);
     let start = Instant::now();
     let mut replica = Replica::new();
     black_box(replica.apply_all(&changes, now()));
     let first = start.elapsed().as_secs_f64();
-    let after = proc_status_kib("VmRSS:");
-    let state = serde_json::to_vec(&replica).map(|v| v.len()).unwrap_or(0);
     drop(replica);
-    let rounds = if quick() {
-        2
-    } else if n >= 1_000_000 {
-        3
-    } else {
-        5
-    };
+    // Best of a few rounds: a second or two per size even in the quick run.
+    let rounds = if quick() { 3 } else { 5 };
     let secs = best(rounds, Duration::from_millis(1), || {
         let mut replica = Replica::new();
         black_box(replica.apply_all(&changes, now()));
@@ -198,8 +203,7 @@ fn fold(n: usize) -> Fold {
     Fold {
         per_s: n as f64 / secs,
         secs,
-        replica_mib: after.saturating_sub(before) as f64 / 1024.0,
-        state_mib: state as f64 / (1024.0 * 1024.0),
+        memory: fold_memory(n),
     }
 }
 
@@ -454,35 +458,43 @@ fn main() {
     );
 
     eprintln!("rust: fold");
-    let sizes: &[usize] = if quick() {
-        &[10_000, 100_000]
-    } else {
-        &[10_000, 100_000, 1_000_000]
-    };
+    // 1M changes take a few seconds: measured in the quick run too.
+    let sizes = [10_000usize, 100_000, 1_000_000];
     let mut scale = Vec::new();
-    for &n in sizes {
-        let f = fold(n);
-        scale.push((n, f.secs, f.per_s, f.replica_mib, f.state_mib));
+    for n in sizes {
+        scale.push((n, fold(n)));
     }
-    if let Some(&(n, _, per_s, replica_mib, state_mib)) = scale.last() {
+    if let Some((n, f)) = scale.last() {
         row(
             &mut rows,
             &format!("fold {n} changes (changes/s; goal 2M/s)"),
-            per_s,
+            f.per_s,
             2e6,
             "changes/s",
-            per_s / 2e6,
+            f.per_s / 2e6,
             ">= 1×",
         );
-        row(
-            &mut rows,
-            &format!("fold {n}: replica memory / folded state as JSON (MiB)"),
-            replica_mib,
-            state_mib,
-            "MiB",
-            replica_mib / state_mib,
-            "<= 2×",
-        );
+        if let Some(m) = &f.memory {
+            let mib = |b: f64| b / (1024.0 * 1024.0);
+            row(
+                &mut rows,
+                &format!("fold {n}: peak heap while folding / folded state as JSON (MiB)"),
+                mib(m.peak),
+                mib(m.state),
+                "MiB",
+                m.peak / m.state,
+                "<= 2×",
+            );
+            row(
+                &mut rows,
+                &format!("fold {n}: RSS growth while folding / folded state as JSON (MiB)"),
+                mib(m.rss),
+                mib(m.state),
+                "MiB",
+                m.rss / m.state,
+                "<= 2×",
+            );
+        }
     }
 
     println!();
@@ -500,10 +512,25 @@ fn main() {
         );
     }
     println!();
-    println!("| fold of | time (s) | changes/s | replica RSS (MiB) | folded state as JSON (MiB) |");
-    println!("|---|---|---|---|---|");
-    for (n, secs, per_s, replica, state) in &scale {
-        println!("| {n} | {secs:.3} | {per_s:.0} | {replica:.1} | {state:.1} |");
+    println!(
+        "| fold of | time (s) | changes/s | replica heap (MiB) | peak heap while folding (MiB) | RSS growth (MiB) | folded state as JSON (MiB) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (n, f) in &scale {
+        let (secs, per_s) = (f.secs, f.per_s);
+        match &f.memory {
+            Some(m) => {
+                let mib = |b: f64| b / (1024.0 * 1024.0);
+                println!(
+                    "| {n} | {secs:.3} | {per_s:.0} | {:.2} | {:.2} | {:.1} | {:.2} |",
+                    mib(m.heap),
+                    mib(m.peak),
+                    mib(m.rss),
+                    mib(m.state)
+                );
+            }
+            None => println!("| {n} | {secs:.3} | {per_s:.0} | n/a | n/a | n/a | n/a |"),
+        }
     }
     println!();
     println!(

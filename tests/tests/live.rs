@@ -379,7 +379,7 @@ fn stream_resumes_after_cuts_with_nothing_lost_or_repeated() {
     writer.pull_into("todo", "tasks", &mut truth).unwrap();
     let folded = |r: &Replica| {
         r.records("tasks")
-            .map(|rec| (rec.id.clone(), rec.fields.len()))
+            .map(|rec| (rec.id.clone(), rec.len()))
             .collect::<BTreeMap<_, _>>()
     };
     assert_eq!(folded(&replica), folded(&truth));

@@ -264,9 +264,8 @@ fn folded(replica: &Replica) -> Folded {
         .all_records(TABLE)
         .map(|r| {
             let fields = r
-                .fields
-                .iter()
-                .map(|(k, f)| (k.clone(), (f.value.clone(), f.at.clone())))
+                .fields()
+                .map(|(k, f)| (k.to_owned(), (f.value().into_owned(), f.at())))
                 .collect();
             (r.id.clone(), fields)
         })

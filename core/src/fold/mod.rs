@@ -38,11 +38,15 @@
 //!   folding it again later changes its stamp); here they get the empty
 //!   stamp, older than every stamped write.
 
+mod field;
 mod order;
 mod record;
 mod replica;
+mod saved;
 mod seen;
+mod table;
 
-pub use record::{FieldState, Record};
+pub use field::FieldState;
+pub use record::Record;
 pub use replica::{Applied, FoldConflict, FoldReport, Replica, DEFAULT_OVERLAP};
 pub use seen::{Seen, SeenKey};

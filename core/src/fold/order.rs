@@ -6,55 +6,50 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
+use super::field::{cmp_keys, stamp_key, StampKey};
 use super::FieldState;
 use crate::{Origin, Stamp};
 
-/// A write of one field, borrowed: from a change being applied (nothing
-/// copied until it wins) or from a record's [`FieldState`].
+/// A write of one field, borrowed from a change being applied (nothing is
+/// copied until it wins), with its stamp as an ordered key.
 #[derive(Clone, Copy)]
 pub(crate) struct Write<'a> {
     /// The value.
     pub(crate) value: &'a Value,
     /// When it was written.
     pub(crate) at: &'a Stamp,
+    /// `at` as an ordered key.
+    pub(crate) key: StampKey,
     /// By whom.
     pub(crate) origin: Option<&'a Origin>,
 }
 
 impl<'a> Write<'a> {
-    /// The write a field holds.
-    pub(crate) fn of(state: &'a FieldState) -> Write<'a> {
+    /// A write of `value` at `at` by `origin`.
+    pub(crate) fn new(value: &'a Value, at: &'a Stamp, origin: Option<&'a Origin>) -> Write<'a> {
         Write {
-            value: &state.value,
-            at: &state.at,
-            origin: state.origin.as_ref(),
+            value,
+            at,
+            key: stamp_key(at),
+            origin,
         }
     }
 
     /// The write as an owned field state.
     pub(crate) fn to_state(self) -> FieldState {
-        FieldState {
-            value: self.value.clone(),
-            at: self.at.clone(),
-            origin: self.origin.cloned(),
-        }
+        FieldState::from_parts(self.value, self.at, self.origin)
     }
 
-    /// The order of two writes of one field: by stamp (by instant, the empty
-    /// stamp first), then by value ([`cmp_values`]), then by origin. `None` when
-    /// a stamp is unreadable.
-    pub(crate) fn order(&self, b: &Write<'_>) -> Option<Ordering> {
-        let by_stamp = self.at.partial_cmp(b.at)?;
-        Some(
-            by_stamp
-                .then_with(|| cmp_values(self.value, b.value))
-                .then_with(|| cmp_origins(self.origin, b.origin)),
-        )
+    /// The order of this write against the one a field holds: by stamp (by
+    /// instant, the empty stamp first), then by value ([`cmp_values`]), then
+    /// by origin. `None` when a stamp is unreadable.
+    pub(crate) fn order(&self, held: &FieldState) -> Option<Ordering> {
+        let by_stamp = cmp_keys(self.key, held.stamp_key())?;
+        Some(by_stamp.then_with(|| {
+            held.cmp_to_held(self.value)
+                .then_with(|| self.origin.map(Origin::as_str).cmp(&held.origin_str()))
+        }))
     }
-}
-
-fn cmp_origins(a: Option<&Origin>, b: Option<&Origin>) -> Ordering {
-    a.map(Origin::as_str).cmp(&b.map(Origin::as_str))
 }
 
 fn rank(v: &Value) -> u8 {

@@ -2,13 +2,17 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 use std::time::Duration;
 
+use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::field::cmp_keys;
 use super::order::Write;
-use super::{FieldState, Record, Seen};
+use super::table::{IdHasher, Names, Table, Tombstone};
+use super::{Record, Seen};
 use crate::{Change, Cursor, FieldChange, Op, Origin, Stamp, Timestamp};
 
 /// A field whose local value, written by the user, was overwritten by a
@@ -62,19 +66,6 @@ pub struct FoldReport {
     pub conflicts: Vec<FoldConflict>,
 }
 
-/// A record's state while it is not a live record here: a delete of a record
-/// not known yet (kept, to apply when the record arrives), or a hard delete
-/// (final).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-struct Tombstone {
-    /// Hard-deleted: every later change of the record is absorbed.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    hard: bool,
-    /// Soft deletes (`deletedAt` writes) received before the record.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    fields: BTreeMap<String, FieldState>,
-}
-
 /// The overlap an incremental read of a [`Replica`] starts with by default:
 /// 5 seconds before the collection's cursor.
 ///
@@ -94,7 +85,7 @@ struct Tombstone {
 /// ([`Seen`]) and not delivered twice.
 pub const DEFAULT_OVERLAP: Duration = Duration::from_secs(5);
 
-fn default_overlap_ms() -> u64 {
+pub(super) fn default_overlap_ms() -> u64 {
     5_000
 }
 
@@ -109,6 +100,10 @@ fn default_overlap_ms() -> u64 {
 /// splits (see the module docs for the rules and where they depart from the
 /// browser).
 ///
+/// Records are kept hashed by id (a lookup per change costs the same
+/// whatever the table's size); the field names of a table's records are
+/// shared. Listing a table ([`Replica::records`]) sorts it by id.
+///
 /// ```
 /// use mana_sync_core::fold::Replica;
 /// use mana_sync_core::{Change, Timestamp};
@@ -120,35 +115,32 @@ fn default_overlap_ms() -> u64 {
 /// replica.apply(&Change::insert("tasks", "t-1", data.as_object().unwrap().clone()), t("2026-04-23T12:00:00Z"));
 /// replica.apply(&Change::update("tasks", "t-1").with_field("title", "Oat milk", t("2026-04-23T11:30:00Z")), t("2026-04-23T12:00:00Z"));
 /// replica.apply(&Change::update("tasks", "t-1").with_field("title", "stale", t("2026-04-23T10:00:00Z")), t("2026-04-23T12:00:00Z"));
-/// assert_eq!(replica.record("tasks", "t-1").unwrap().get("title"), Some(&json!("Oat milk")));
+/// assert_eq!(replica.record("tasks", "t-1").unwrap().get("title").as_deref(), Some(&json!("Oat milk")));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Replica {
-    tables: BTreeMap<String, BTreeMap<String, Record>>,
-    #[serde(default)]
-    cursors: BTreeMap<String, Cursor>,
-    #[serde(default)]
-    dropped: u64,
-    /// Per table, per id: deletes of records not known yet, hard deletes.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    tombstones: BTreeMap<String, BTreeMap<String, Tombstone>>,
+    /// Per table: records, tombstones (deletes of records not known yet,
+    /// hard deletes), field names.
+    pub(super) tables: HashMap<String, Table>,
+    pub(super) cursors: BTreeMap<String, Cursor>,
+    pub(super) dropped: u64,
     /// Per collection, the changes the next read may bring again.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    seen: BTreeMap<String, Seen>,
+    pub(super) seen: BTreeMap<String, Seen>,
     /// The overlap of incremental reads, in milliseconds.
-    #[serde(default = "default_overlap_ms")]
-    overlap_ms: u64,
+    pub(super) overlap_ms: u64,
+    /// Hashes record ids (seeded per replica).
+    pub(super) hasher: IdHasher,
 }
 
 impl Default for Replica {
     fn default() -> Replica {
         Replica {
-            tables: BTreeMap::new(),
+            tables: HashMap::new(),
             cursors: BTreeMap::new(),
             dropped: 0,
-            tombstones: BTreeMap::new(),
             seen: BTreeMap::new(),
             overlap_ms: default_overlap_ms(),
+            hasher: IdHasher::default(),
         }
     }
 }
@@ -168,38 +160,45 @@ fn insert_stamp(data: &Map<String, Value>) -> Stamp {
 /// wins (later stamp; on equal stamps the greater value). Reports a
 /// conflict when a user's different, non-null value loses to a strictly
 /// later stamp. Nothing is copied unless the incoming write wins, and a
-/// field already held keeps its name (no new key).
+/// field already held keeps its name (a new one gets the table's shared
+/// name).
 fn merge(
-    table: &str,
+    (table, names): (&str, &mut Names),
     id: &str,
-    fields: &mut BTreeMap<String, FieldState>,
+    record: &mut Record,
     field: &str,
     incoming: Write<'_>,
     conflicts: &mut Vec<FoldConflict>,
 ) {
-    let Some(local) = fields.get_mut(field) else {
-        fields.insert(field.to_owned(), incoming.to_state());
+    let i = match record.position(field) {
+        Ok(i) => i,
+        Err(i) => {
+            record.insert_at(i, names.name(field), incoming.to_state());
+            return;
+        }
+    };
+    let Some(local) = record.field_at_mut(i) else {
         return;
     };
-    if incoming.order(&Write::of(local)) != Some(Ordering::Greater) {
+    if incoming.order(local) != Some(Ordering::Greater) {
         return;
     }
-    if incoming.at.partial_cmp(&local.at) == Some(Ordering::Greater)
-        && local.origin == Some(Origin::User)
-        && !local.value.is_null()
-        && local.value != *incoming.value
+    if cmp_keys(incoming.key, local.stamp_key()) == Some(Ordering::Greater)
+        && local.by_user()
+        && !local.is_null()
+        && !local.value_is(incoming.value)
     {
         conflicts.push(FoldConflict {
             table: table.to_owned(),
             id: id.to_owned(),
             field: field.to_owned(),
-            local_value: local.value.clone(),
-            local_at: local.at.clone(),
+            local_value: local.value().into_owned(),
+            local_at: local.at(),
             incoming_value: incoming.value.clone(),
             incoming_at: incoming.at.clone(),
         });
     }
-    *local = incoming.to_state();
+    local.overwrite(incoming.value, incoming.at, incoming.origin);
 }
 
 /// What a change writes, once checked, borrowed from the change.
@@ -209,8 +208,8 @@ enum Effect<'a> {
     Insert(&'a Map<String, Value>, Stamp, Option<&'a Origin>),
     /// An update: each field with its own stamp, merged the same way.
     Update(&'a BTreeMap<String, FieldChange>, Option<&'a Origin>),
-    /// A soft delete: `deletedAt` to merge.
-    SoftDelete(FieldState),
+    /// A soft delete: `deletedAt` to merge (its value, its stamp).
+    SoftDelete(Value, &'a Stamp, Option<&'a Origin>),
     /// A hard delete.
     HardDelete,
 }
@@ -230,11 +229,7 @@ fn effect(change: &Change) -> Result<Effect<'_>, String> {
             Stamp::Empty => Value::Null,
             at => Value::String(at.to_string()),
         };
-        return Ok(Effect::SoftDelete(FieldState {
-            value,
-            at: at.clone(),
-            origin: origin.cloned(),
-        }));
+        return Ok(Effect::SoftDelete(value, at, origin));
     }
     match &change.op {
         Op::Insert => {
@@ -263,45 +258,35 @@ fn effect(change: &Change) -> Result<Effect<'_>, String> {
 /// Merges into `record` the soft deletes kept for it (`pending`), then
 /// what an insert or update writes.
 fn write(
-    table: &str,
+    (table, names): (&str, &mut Names),
     id: &str,
     record: &mut Record,
-    pending: &BTreeMap<String, FieldState>,
+    pending: Option<Tombstone>,
     effect: &Effect<'_>,
     conflicts: &mut Vec<FoldConflict>,
 ) {
-    for (name, state) in pending {
-        merge(
-            table,
-            id,
-            &mut record.fields,
-            name,
-            Write::of(state),
-            &mut Vec::new(),
-        );
+    if let Some(pending) = pending {
+        for (field, state) in &pending.fields {
+            let (at, origin) = (state.at(), state.origin());
+            let value = state.value();
+            let write = Write::new(&value, &at, origin.as_ref());
+            merge((table, names), id, record, field, write, &mut Vec::new());
+        }
     }
     match effect {
         Effect::Insert(data, at, origin) => {
-            for (name, value) in *data {
-                let write = Write {
-                    value,
-                    at,
-                    origin: *origin,
-                };
-                merge(table, id, &mut record.fields, name, write, conflicts);
+            for (field, value) in *data {
+                let write = Write::new(value, at, *origin);
+                merge((table, names), id, record, field, write, conflicts);
             }
         }
         Effect::Update(fields, origin) => {
-            for (name, f) in *fields {
-                let write = Write {
-                    value: &f.value,
-                    at: &f.at,
-                    origin: *origin,
-                };
-                merge(table, id, &mut record.fields, name, write, conflicts);
+            for (field, f) in *fields {
+                let write = Write::new(&f.value, &f.at, *origin);
+                merge((table, names), id, record, field, write, conflicts);
             }
         }
-        Effect::SoftDelete(_) | Effect::HardDelete => {}
+        Effect::SoftDelete(..) | Effect::HardDelete => {}
     }
 }
 
@@ -327,19 +312,17 @@ impl Replica {
         result
     }
 
-    /// The records of `table`, created empty if unknown (the name is
-    /// copied only then).
-    fn table_mut(&mut self, table: &str) -> &mut BTreeMap<String, Record> {
-        if !self.tables.contains_key(table) {
-            self.tables.insert(table.to_owned(), BTreeMap::new());
-        }
-        self.tables
-            .get_mut(table)
-            .unwrap_or_else(|| unreachable!("inserted above"))
-    }
-
     fn apply_effect(&mut self, table: &str, id: &str, effect: Effect<'_>) -> Applied {
-        let tombstone = self.tombstones.get(table).and_then(|t| t.get(id));
+        let hash = self.hasher.hash_one(id);
+        let hasher = &self.hasher;
+        // One lookup of the table (its name copied only when new), one hash
+        // of the id for its tombstone and its record.
+        let Table {
+            records,
+            names,
+            tombstones,
+        } = self.tables.entry_ref(table).or_default();
+        let tombstone = tombstones.get(hash, id);
         if tombstone.is_some_and(|t| t.hard) {
             return Applied::Ignored;
         }
@@ -348,88 +331,63 @@ impl Replica {
         match effect {
             Effect::Insert(..) | Effect::Update(..) => {
                 let pending = if tombstone_known {
-                    self.take_pending(table, id)
+                    tombstones.remove(hash, id)
                 } else {
-                    BTreeMap::new()
+                    None
                 };
-                let records = self.table_mut(table);
-                // One lookup for a known record; names are copied only for
+                // One lookup for a known record; the id is copied only for
                 // a new one.
-                match records.get_mut(id) {
-                    Some(record) => write(table, id, record, &pending, &effect, &mut conflicts),
+                match records.get_mut(hash, id) {
+                    Some(record) => {
+                        write((table, names), id, record, pending, &effect, &mut conflicts);
+                    }
                     None => {
-                        let mut record = Record {
-                            id: id.to_owned(),
-                            fields: BTreeMap::new(),
+                        let fields = match &effect {
+                            Effect::Insert(data, ..) => data.len(),
+                            Effect::Update(fields, _) => fields.len(),
+                            _ => 0,
                         };
-                        write(table, id, &mut record, &pending, &effect, &mut conflicts);
-                        records.insert(id.to_owned(), record);
+                        let pending_fields = pending.as_ref().map_or(0, |p| p.fields.len());
+                        let mut record =
+                            Record::with_capacity(id, fields.saturating_add(pending_fields));
+                        write(
+                            (table, names),
+                            id,
+                            &mut record,
+                            pending,
+                            &effect,
+                            &mut conflicts,
+                        );
+                        records.insert_new(hash, record, hasher);
                     }
                 }
             }
-            Effect::SoftDelete(state) => {
-                match self.tables.get_mut(table).and_then(|t| t.get_mut(id)) {
+            Effect::SoftDelete(value, at, origin) => {
+                let write = Write::new(&value, at, origin);
+                match records.get_mut(hash, id) {
                     Some(record) => merge(
-                        table,
+                        (table, names),
                         id,
-                        &mut record.fields,
+                        record,
                         Record::DELETED_AT,
-                        Write::of(&state),
+                        write,
                         &mut conflicts,
                     ),
                     None => {
-                        let tombstone = self
-                            .tombstones
-                            .entry(table.to_owned())
-                            .or_default()
-                            .entry(id.to_owned())
-                            .or_default();
-                        merge(
-                            table,
-                            id,
-                            &mut tombstone.fields,
-                            Record::DELETED_AT,
-                            Write::of(&state),
-                            &mut Vec::new(),
-                        );
+                        tombstones.soft_delete(hash, id, write, hasher);
                         return Applied::Ignored;
                     }
                 }
             }
             Effect::HardDelete => {
-                let known = self
-                    .tables
-                    .get_mut(table)
-                    .and_then(|t| t.remove(id))
-                    .is_some();
-                if self.tables.get(table).is_some_and(BTreeMap::is_empty) {
-                    self.tables.remove(table);
-                }
-                self.tombstones.entry(table.to_owned()).or_default().insert(
-                    id.to_owned(),
-                    Tombstone {
-                        hard: true,
-                        fields: BTreeMap::new(),
-                    },
-                );
+                let known = records.remove(hash, id);
+                tombstones.hard_delete(hash, id, hasher);
                 if !known {
                     return Applied::Ignored;
                 }
             }
         }
         Applied::Applied(conflicts)
-    }
-
-    /// The soft deletes kept for a record not known until now.
-    fn take_pending(&mut self, table: &str, id: &str) -> BTreeMap<String, FieldState> {
-        let Some(t) = self.tombstones.get_mut(table) else {
-            return BTreeMap::new();
-        };
-        let pending = t.remove(id).map(|t| t.fields).unwrap_or_default();
-        if t.is_empty() {
-            self.tombstones.remove(table);
-        }
-        pending
     }
 
     /// Applies changes in order.
@@ -443,7 +401,9 @@ impl Replica {
             match self.apply(change, now) {
                 Applied::Applied(conflicts) => {
                     report.applied += 1;
-                    report.conflicts.extend(conflicts);
+                    if !conflicts.is_empty() {
+                        report.conflicts.extend(conflicts);
+                    }
                 }
                 Applied::Ignored => report.ignored += 1,
                 Applied::Dropped(why) => report.dropped.push((i, why)),
@@ -454,7 +414,8 @@ impl Replica {
 
     /// A record, deleted or not.
     pub fn record(&self, table: &str, id: &str) -> Option<&Record> {
-        self.tables.get(table).and_then(|t| t.get(id))
+        let hash = self.hasher.hash_one(id);
+        self.tables.get(table).and_then(|t| t.records.get(hash, id))
     }
 
     /// A table's live (not soft-deleted) records, by id.
@@ -462,14 +423,19 @@ impl Replica {
         self.all_records(table).filter(|r| !r.is_deleted())
     }
 
-    /// A table's records, soft-deleted ones included, by id.
+    /// A table's records, soft-deleted ones included, by id (sorted when
+    /// called: records are kept hashed).
     pub fn all_records<'a>(&'a self, table: &str) -> impl Iterator<Item = &'a Record> + 'a {
-        self.tables.get(table).into_iter().flat_map(|t| t.values())
+        self.tables
+            .get(table)
+            .map(|t| t.records.sorted())
+            .unwrap_or_default()
+            .into_iter()
     }
 
     /// How many records a table holds, soft-deleted ones included.
     pub fn len(&self, table: &str) -> usize {
-        self.tables.get(table).map_or(0, BTreeMap::len)
+        self.tables.get(table).map_or(0, |t| t.records.len())
     }
 
     /// Malformed changes dropped so far.
