@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use mana_sync_core::fold::{Replica, Seen, SeenKey};
-use mana_sync_core::ops::{PullAll, PullAllOutcome};
+use mana_sync_core::fold::{FoldReport, Replica, Seen, SeenKey};
+use mana_sync_core::ops::{PullAll, PullAllOutcome, PullInto};
 use mana_sync_core::{Config, Cursor, Error, Operation, Step, Timestamp, TransportError};
 use serde_json::{json, Value};
 
@@ -292,4 +292,125 @@ fn apply_to_keeps_the_same_memory_as_the_whole_seen_would() {
                    "e4": "2026-01-01T00:00:09.000Z"})
         );
     }
+}
+
+/// Drives a [`PullInto`] through `pages` at `now`; returns its result.
+fn drive_into(
+    mut op: PullInto<'_>,
+    pages: Vec<Result<http::Response<Vec<u8>>, TransportError>>,
+    now: Timestamp,
+) -> Result<FoldReport, Error> {
+    for response in pages {
+        match op.step(now) {
+            Step::Send(_) => {}
+            Step::Done(result) => return result,
+            other => panic!("{other:?}"),
+        }
+        op.on_response(now, response);
+    }
+    match op.step(now) {
+        Step::Done(result) => result,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn pull_into_folds_page_by_page_to_what_apply_to_gives() {
+    let pages = || {
+        vec![
+            page(
+                &[change("e1", "a"), change("e2", "b")],
+                "2026-01-01T00:00:01.000005Z",
+                true,
+            ),
+            page(
+                &[change("e2", "b"), change("e3", "c")],
+                "2026-01-01T00:00:05Z",
+                true,
+            ),
+            page(
+                &[change("e3", "c"), change("e4", "d"), change("e5", "a")],
+                "2026-01-01T00:00:09Z",
+                false,
+            ),
+        ]
+    };
+    let now = t("2026-01-01T00:00:10Z");
+    for overlap in [0, 2, 6, 60] {
+        let earlier = || {
+            let mut replica = Replica::new().with_overlap(Duration::from_secs(overlap));
+            let mut seen = Seen::new();
+            seen.insert(SeenKey::Event("e4".into()), t("2026-01-01T00:00:00.9Z"));
+            replica.set_read(
+                "tasks",
+                Cursor::parse("2026-01-01T00:00:01Z").unwrap(),
+                seen,
+            );
+            replica
+        };
+        let mut collected = earlier();
+        let op = PullAll::for_replica(&config(), "todo", "tasks", &collected).unwrap();
+        let (_, out) = drive(op, pages(), &[now, now, now]);
+        let want = out.unwrap().apply_to(&mut collected, "tasks", now);
+
+        let mut folded = earlier();
+        let op = PullInto::new(&config(), "todo", "tasks", &mut folded).unwrap();
+        let got = drive_into(op, pages(), now).unwrap();
+        assert_eq!(
+            (got.applied, got.ignored, got.repeated, &got.dropped),
+            (want.applied, want.ignored, want.repeated, &want.dropped),
+            "overlap {overlap}"
+        );
+        assert_eq!(folded, collected, "overlap {overlap}");
+        assert_eq!(folded.seen("tasks"), collected.seen("tasks"));
+        assert_eq!(folded.read_from("tasks"), collected.read_from("tasks"));
+        // d was known before unless the overlap was too short to keep it.
+        let want_len = if overlap >= 2 { 3 } else { 4 };
+        assert_eq!(folded.len("tasks"), want_len, "overlap {overlap}");
+    }
+}
+
+#[test]
+fn pull_into_has_folded_each_page_before_the_next_arrives() {
+    // The second page fails for good: the first is already in the replica,
+    // and the cursor has not moved, so the next read starts over and the
+    // fold absorbs what it applies again.
+    let mut replica = Replica::new();
+    let before = replica.read_from("tasks");
+    let op = PullInto::new(&config(), "todo", "tasks", &mut replica).unwrap();
+    let refused = Ok(http::Response::builder()
+        .status(400)
+        .body(b"bad since".to_vec())
+        .unwrap());
+    let pages = vec![
+        page(
+            &[change("e1", "a"), change("e2", "b")],
+            "2026-01-01T00:00:01Z",
+            true,
+        ),
+        refused,
+    ];
+    let err = drive_into(op, pages, t("2026-01-01T00:00:10Z")).unwrap_err();
+    assert!(matches!(err, Error::BadRequest { .. }), "{err:?}");
+    assert_eq!(replica.len("tasks"), 2, "the first page was folded in");
+    assert_eq!(
+        replica.read_from("tasks"),
+        before,
+        "the cursor did not move"
+    );
+    assert!(replica.seen("tasks").is_none());
+
+    let op = PullInto::new(&config(), "todo", "tasks", &mut replica).unwrap();
+    let again = vec![page(
+        &[change("e1", "a"), change("e2", "b"), change("e3", "c")],
+        "2026-01-01T00:00:02Z",
+        false,
+    )];
+    let report = drive_into(op, again, t("2026-01-01T00:00:10Z")).unwrap();
+    assert_eq!(report.applied + report.ignored, 3);
+    assert_eq!(replica.len("tasks"), 3);
+    assert_eq!(
+        replica.cursor("tasks").unwrap().as_str(),
+        "2026-01-01T00:00:02Z"
+    );
 }

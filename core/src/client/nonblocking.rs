@@ -11,7 +11,7 @@ use super::{stream, Settings};
 use crate::crypto::MasterKey;
 use crate::fold::{FoldReport, Record, Replica};
 use crate::ops::{
-    self, PullAll, PullAllOutcome, Push, PushOutcome, Stream, StreamEvent, StreamStep, VaultKey,
+    self, PullAllOutcome, PullInto, Push, PushOutcome, Stream, StreamEvent, StreamStep, VaultKey,
 };
 use crate::{
     AsyncTransport, Change, Config, Cursor, Error, Health, Operation, Step, SyncResponse,
@@ -183,15 +183,22 @@ impl<T: AsyncTransport> AsyncClient<T> {
     /// default) before its cursor, so that a change the server committed
     /// late is not lost; the changes re-read are recognised by `eventId`
     /// and not applied twice ([`FoldReport::repeated`] counts them).
+    ///
+    /// Each page is folded in as it arrives and then dropped
+    /// ([`ops::PullInto`]), so memory holds the replica and one page.
     pub async fn pull_into(
         &self,
         app_id: &str,
         collection: &str,
         replica: &mut Replica,
     ) -> Result<FoldReport, Error> {
-        let op = PullAll::for_replica(&self.settings.config, app_id, collection, replica)?;
-        let pulled = self.run(op).await?;
-        Ok(pulled.apply_to(replica, collection, self.settings.now()))
+        self.run(PullInto::new(
+            &self.settings.config,
+            app_id,
+            collection,
+            replica,
+        )?)
+        .await
     }
 
     /// The records of `collection`, folded from all its changes; soft-deleted

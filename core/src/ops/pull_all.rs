@@ -10,7 +10,7 @@ use http::Response;
 use super::pull::{pull_request, reader_header};
 use crate::fold::{Applied, FoldReport, Replica, Seen, SeenKey};
 use crate::response::{decode_page, received};
-use crate::wire::ChangePages;
+use crate::wire::{ChangePages, Changes};
 use crate::{
     ChangeRef, Config, Conflict, Cursor, Error, Operation, SkippedChange, Step, SyncResponse,
     Timestamp, TransportError,
@@ -49,11 +49,11 @@ pub struct PullAllOutcome {
     /// `changes`.
     bounds: Vec<Timestamp>,
     /// The changes re-read, with the bound of the page that re-read them.
-    refreshed: Vec<(SeenKey, Timestamp)>,
+    pub(crate) refreshed: Vec<(SeenKey, Timestamp)>,
 }
 
 /// What [`Seen`] knows a change by.
-fn key_of(change: ChangeRef<'_>) -> SeenKey {
+pub(crate) fn key_of(change: ChangeRef<'_>) -> SeenKey {
     match change.event_id() {
         Some(id) => SeenKey::Event(id.into_owned()),
         None => SeenKey::of(&change.to_change()),
@@ -189,6 +189,12 @@ pub struct PullAll {
     include_own: bool,
     /// When the first request was sent (the caller's clock).
     started: Option<Timestamp>,
+    /// Each page is handed over ([`PullAll::take_page`]) instead of kept.
+    hand_over: bool,
+    /// The last page, with its bound, waiting to be taken (hand-over mode).
+    handed: Option<(Changes, Timestamp)>,
+    /// How many changes were delivered, kept or handed over.
+    delivered_count: usize,
     state: State,
 }
 
@@ -221,6 +227,9 @@ impl PullAll {
             max_pages: DEFAULT_MAX_PAGES,
             include_own: false,
             started: None,
+            hand_over: false,
+            handed: None,
+            delivered_count: 0,
             state: State::Next,
         })
     }
@@ -279,6 +288,21 @@ impl PullAll {
         self
     }
 
+    /// Hands each page over as it arrives ([`PullAll::take_page`]) instead
+    /// of keeping it for the outcome, whose `changes` are then empty: what
+    /// [`super::PullInto`] folds page by page with. The ids it remembers to
+    /// recognise re-reads are copied out, so a page's bytes are freed once
+    /// it is taken.
+    pub(crate) fn hand_over(mut self) -> PullAll {
+        self.hand_over = true;
+        self
+    }
+
+    /// The page that arrived last and its bound (hand-over mode only).
+    pub(crate) fn take_page(&mut self) -> Option<(Changes, Timestamp)> {
+        self.handed.take()
+    }
+
     /// The cursor the next request will start from.
     pub fn since(&self) -> &Cursor {
         &self.since
@@ -298,11 +322,20 @@ impl PullAll {
         let (earlier, delivered, content) =
             (&self.seen, &mut self.delivered, &mut self.delivered_content);
         let (repeated, refreshed) = (&mut self.repeated, &mut self.refreshed);
+        let hand_over = self.hand_over;
         changes.retain(|change| {
             let new = match change.event_id_bytes() {
                 Some(id) => {
-                    let text = std::str::from_utf8(&id).unwrap_or_default();
-                    !earlier.contains_event(text) && delivered.insert(id)
+                    let before =
+                        earlier.contains_event(std::str::from_utf8(&id).unwrap_or_default());
+                    // A handed-over page's bytes must not be kept alive by
+                    // the ids remembered from it.
+                    let id = if hand_over {
+                        Bytes::copy_from_slice(&id)
+                    } else {
+                        id
+                    };
+                    !before && delivered.insert(id)
                 }
                 None => match key_of(change) {
                     SeenKey::Content(digest) => {
@@ -318,8 +351,13 @@ impl PullAll {
             }
             new
         });
-        self.changes.push(changes);
-        self.bounds.push(bound);
+        self.delivered_count = self.delivered_count.saturating_add(changes.len());
+        if self.hand_over {
+            self.handed = Some((changes, bound));
+        } else {
+            self.changes.push(changes);
+            self.bounds.push(bound);
+        }
         self.conflicts.extend(page.conflicts);
         if page.has_more {
             if let Some(boundary) = &self.boundary {
@@ -328,8 +366,7 @@ impl PullAll {
                         "a whole page of changes shares the instant {boundary}, and the server \
                          pages by instant: the rest of that tie cannot be read ({} pages, {} \
                          changes read)",
-                        self.pages,
-                        self.changes.len()
+                        self.pages, self.delivered_count
                     ));
                 }
             }
@@ -343,8 +380,7 @@ impl PullAll {
                 return PullAll::protocol(format!(
                     "the server still said hasMore after {} pages ({} changes); stopped at the \
                      page limit (PullAll::max_pages)",
-                    self.pages,
-                    self.changes.len()
+                    self.pages, self.delivered_count
                 ));
             }
             // Ask again from just before the page's last instant: the rest
