@@ -224,29 +224,31 @@ fn skipping_an_earlier_read_counts_repeats() {
     assert_eq!(out.repeated, 1);
 }
 
+/// Three pages, each re-reading the last change of the one before (e2, e3);
+/// the last one ends with e4 and then `more`.
+fn three_pages(more: &[Value]) -> Vec<Result<http::Response<Vec<u8>>, TransportError>> {
+    let mut last = vec![change("e3", "c"), change("e4", "d")];
+    last.extend_from_slice(more);
+    vec![
+        page(
+            &[change("e1", "a"), change("e2", "b")],
+            "2026-01-01T00:00:01.000005Z",
+            true,
+        ),
+        page(
+            &[change("e2", "b"), change("e3", "c")],
+            "2026-01-01T00:00:05Z",
+            true,
+        ),
+        page(&last, "2026-01-01T00:00:09Z", false),
+    ]
+}
+
 #[test]
 fn apply_to_keeps_the_same_memory_as_the_whole_seen_would() {
     // apply_to builds only the part of the memory that Replica::set_read
     // keeps; the replica must end the same as with the whole of seen().
-    let pages = || {
-        vec![
-            page(
-                &[change("e1", "a"), change("e2", "b")],
-                "2026-01-01T00:00:01.000005Z",
-                true,
-            ),
-            page(
-                &[change("e2", "b"), change("e3", "c")],
-                "2026-01-01T00:00:05Z",
-                true,
-            ),
-            page(
-                &[change("e3", "c"), change("e4", "d")],
-                "2026-01-01T00:00:09Z",
-                false,
-            ),
-        ]
-    };
+    let pages = || three_pages(&[]);
     let now = t("2026-01-01T00:00:10Z");
     for overlap in [0, 2, 3, 6, 60] {
         let fresh = || Replica::new().with_overlap(Duration::from_secs(overlap));
@@ -316,25 +318,7 @@ fn drive_into(
 
 #[test]
 fn pull_into_folds_page_by_page_to_what_apply_to_gives() {
-    let pages = || {
-        vec![
-            page(
-                &[change("e1", "a"), change("e2", "b")],
-                "2026-01-01T00:00:01.000005Z",
-                true,
-            ),
-            page(
-                &[change("e2", "b"), change("e3", "c")],
-                "2026-01-01T00:00:05Z",
-                true,
-            ),
-            page(
-                &[change("e3", "c"), change("e4", "d"), change("e5", "a")],
-                "2026-01-01T00:00:09Z",
-                false,
-            ),
-        ]
-    };
+    let pages = || three_pages(&[change("e5", "a")]);
     let now = t("2026-01-01T00:00:10Z");
     for overlap in [0, 2, 6, 60] {
         let earlier = || {

@@ -399,21 +399,7 @@ mod tests {
 
     #[test]
     fn the_held_order_is_the_order_of_values() {
-        let values = [
-            json!(null),
-            json!(false),
-            json!(true),
-            json!(-1),
-            json!(1),
-            json!(1.0),
-            json!(""),
-            json!("a"),
-            json!("b"),
-            json!([]),
-            json!([1]),
-            json!({}),
-            json!({"a": 1}),
-        ];
+        let values = crate::fold::order::tests::ordered_values();
         for a in &values {
             for b in &values {
                 let held = FieldState::new(b.clone(), Stamp::Empty, None);

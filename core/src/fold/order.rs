@@ -103,13 +103,13 @@ pub(crate) fn cmp_values(a: &Value, b: &Value) -> Ordering {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn values_are_totally_ordered() {
-        let ordered = [
+    /// JSON values of every kind, in the fold's order (strictly ascending).
+    pub(crate) fn ordered_values() -> Vec<Value> {
+        vec![
             json!(null),
             json!(false),
             json!(true),
@@ -127,7 +127,12 @@ mod tests {
             json!({"a": 1}),
             json!({"a": 2}),
             json!({"b": 0}),
-        ];
+        ]
+    }
+
+    #[test]
+    fn values_are_totally_ordered() {
+        let ordered = ordered_values();
         for (i, a) in ordered.iter().enumerate() {
             for (j, b) in ordered.iter().enumerate() {
                 assert_eq!(cmp_values(a, b), i.cmp(&j), "{a} vs {b}");

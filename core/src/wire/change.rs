@@ -72,7 +72,7 @@ object_only!(Change, "a change object");
 serialize_derived!(Change);
 
 impl Change {
-    fn bare(table: impl Into<String>, id: impl Into<String>, op: Op) -> Change {
+    pub(crate) fn bare(table: impl Into<String>, id: impl Into<String>, op: Op) -> Change {
         Change {
             event_id: None,
             schema_version: None,

@@ -511,16 +511,7 @@ impl<'a> ChangeRef<'a> {
             // Cannot happen: the change was kept by this same reading.
             Err(_) => Change {
                 event_id: self.event_id().map(Cow::into_owned),
-                schema_version: None,
-                table: self.table().into_owned(),
-                id: self.id().into_owned(),
-                op: self.op(),
-                data: None,
-                fields: None,
-                deleted_at: None,
-                space_id: None,
-                actor: None,
-                origin: None,
+                ..Change::bare(self.table(), self.id(), self.op())
             },
         }
     }
