@@ -81,16 +81,16 @@ mod transport;
 pub use mana_sync_core;
 pub use mana_sync_core::crypto::{
     decrypt_fields, decrypt_value, encrypt_fields, encrypt_value, is_encrypted, to_js_json,
-    CryptoError, FieldCryptoError, Iv, MasterKey, OsRng,
+    CryptoError, FieldCryptoError, Iv, MasterKey, OsRng, PooledOsRng,
 };
-pub use mana_sync_core::fold::{FoldReport, Record, Replica};
+pub use mana_sync_core::fold::{FieldState, FoldReport, Record, Replica};
 pub use mana_sync_core::ops::{ChangeBatch, PullAllOutcome, PushOutcome, StreamEvent};
 pub use mana_sync_core::{
     crypto, fold, limits, ops, retry, wire, AsyncClient, BadRecord, Batch, BlockingClient,
-    BlockingTransport, Change, Clock, Config, Conflict, Cursor, Error, FieldChange, Health,
-    KeyCache, Listing, Op, Operation, Origin, Patch, RetryPolicy, SharedKeyCache, SkippedChange,
-    Stamp, Step, SyncResponse, SystemClock, TableSpec, TimeoutKind, Timestamp, Token, TokenSource,
-    TransportError, TransportOptions,
+    BlockingTransport, Change, ChangeRef, Changes, Clock, Config, Conflict, Cursor, Error,
+    FieldChange, Health, KeyCache, Listing, Op, Operation, Origin, Patch, RetryPolicy,
+    SharedKeyCache, SkippedChange, Stamp, Step, SyncResponse, SystemClock, TableSpec, TimeoutKind,
+    Timestamp, Token, TokenSource, TransportError, TransportOptions,
 };
 /// JSON values, as records and changes hold them (from `serde_json`).
 pub use serde_json::{json, Map, Value};
