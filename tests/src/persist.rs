@@ -312,6 +312,23 @@ mod tests {
     }
 
     #[test]
+    fn rows_out_of_order_in_the_file_are_read_back_in_time_order() {
+        // Pulls find their start by binary search over the log's times, so
+        // a hand-edited file with its lines out of order must not hide rows.
+        let path = temp("order");
+        let (server, _) = MemoryServer::new().with_data_file(&path).unwrap();
+        assert_eq!(push(&server, BODY), 200);
+        let before = server.changes("u-1", "todo");
+        drop(server);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let reversed: Vec<&str> = text.lines().rev().collect();
+        std::fs::write(&path, reversed.join("\n") + "\n").unwrap();
+        let (again, report) = MemoryServer::new().with_data_file(&path).unwrap();
+        assert_eq!(report.restored, 3);
+        assert_eq!(again.changes("u-1", "todo"), before);
+    }
+
+    #[test]
     fn a_torn_last_line_is_skipped_with_a_warning_and_cut_off() {
         let path = temp("torn");
         let (server, _) = MemoryServer::new().with_data_file(&path).unwrap();

@@ -363,14 +363,10 @@ impl MemoryServer {
         from: Timestamp,
         limit: usize,
     ) -> Vec<Row> {
-        self.state()
-            .logs
-            .get(user)
-            .into_iter()
-            .flatten()
-            .filter(|r| {
-                r.app_id == app && r.table == table && r.client_id != client && r.created_at > from
-            })
+        let s = self.state();
+        after(&s.logs, user, from)
+            .iter()
+            .filter(|r| r.app_id == app && r.table == table && r.client_id != client)
             .take(limit)
             .cloned()
             .collect()
@@ -411,7 +407,11 @@ impl MemoryServer {
             .next_event
             .max(event.unwrap_or(0))
             .saturating_add(u64::from(event.is_none()));
-        s.logs.entry(user).or_default().push(row);
+        // Kept in created_at order (a hand-edited file may not be): pulls
+        // find their start by binary search.
+        let log = s.logs.entry(user).or_default();
+        let at = log.partition_point(|r| r.created_at <= row.created_at);
+        log.insert(at, row);
     }
 
     /// Keeps every push's new rows in the data file from now on.
@@ -929,12 +929,9 @@ impl MemoryServer {
         let since = parse_rfc3339(&set.since).unwrap_or(Timestamp::UNIX_EPOCH);
         let (app, client) = (go_utf8(app), go_utf8(&client));
         let now = self.now_locked(&s);
-        let server_changes: Vec<Value> = s
-            .logs
-            .get(&user)
-            .into_iter()
-            .flatten()
-            .filter(|r| r.app_id == app && r.client_id != client && r.created_at > since)
+        let server_changes: Vec<Value> = after(&s.logs, &user, since)
+            .iter()
+            .filter(|r| r.app_id == app && r.client_id != client)
             .filter(|r| s.races.visible(&r.event_id, now))
             .take(PUSH_RESPONSE_CAP)
             .map(Row::to_json)
@@ -971,17 +968,9 @@ impl MemoryServer {
         let (app, collection, client) = (go_utf8(app), go_utf8(&collection), go_utf8(&client));
         let s = self.state();
         let now = self.now_locked(&s);
-        let rows: Vec<&Row> = s
-            .logs
-            .get(&user)
-            .into_iter()
-            .flatten()
-            .filter(|r| {
-                r.app_id == app
-                    && r.table == collection
-                    && r.client_id != client
-                    && r.created_at > since
-            })
+        let rows: Vec<&Row> = after(&s.logs, &user, since)
+            .iter()
+            .filter(|r| r.app_id == app && r.table == collection && r.client_id != client)
             .filter(|r| s.races.visible(&r.event_id, now))
             .take(PULL_PAGE + 1)
             .collect();
@@ -1001,6 +990,15 @@ impl MemoryServer {
         }
         json_response(StatusCode::OK, &body)
     }
+}
+
+/// The rows of `user`'s log stored strictly after `since` (the log is in
+/// `created_at` order, so the start is found by binary search: a page costs
+/// what it holds, not the whole log).
+fn after<'a>(logs: &'a BTreeMap<String, Vec<Row>>, user: &str, since: Timestamp) -> &'a [Row] {
+    let log = logs.get(user).map(Vec::as_slice).unwrap_or_default();
+    let start = log.partition_point(|r| r.created_at <= since);
+    log.get(start..).unwrap_or_default()
 }
 
 /// The handler's checks of one change, with its 400 texts.
