@@ -199,6 +199,7 @@ struct PullMemory {
     pages: f64,
     bytes: f64,
     peak: f64,
+    bare_peak: f64,
     held: f64,
     rss: f64,
     secs: f64,
@@ -233,6 +234,7 @@ fn pull_memory(n: usize, way: &str) -> Option<PullMemory> {
         pages: get("pages")?,
         bytes: get("bytes")?,
         peak: get("peak")?,
+        bare_peak: get("bare_peak")?,
         held: get("held")?,
         rss: get("rss")?,
         secs: get("secs")?,
@@ -755,12 +757,14 @@ fn main() {
          Reference: the pages' bodies as the server sent them (one change re-read at each page boundary included). \
          Peak heap: the most held at once during the pull, over the heap held before it (server seeded, connection open); \
          the loopback server runs in the same process, so its page in flight (rows as JSON values and the body) is inside the peak. \
-         Time of the measured pull (under the counting allocator; best of 4 for up to 100k)."
+         Bare loop peak: the same requests through the bare loop, each body dropped once read (the server's page in flight and one body: \
+         the part of the peak that is not the client's). \
+         Time of the measured pull (under the counting allocator; best of 4 for up to 100k); client CPU: the pulling thread's."
     );
     println!(
-        "| pull of | way | pages | bodies (MiB) | time (s) | client CPU (s) | changes/s | peak heap (MiB) | peak / bodies | held after (MiB) | RSS growth (MiB) |"
+        "| pull of | way | pages | bodies (MiB) | time (s) | client CPU (s) | changes/s | peak heap (MiB) | peak / bodies | held after (MiB) | held / bodies | RSS growth (MiB) | bare loop peak (MiB) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (n, way, m) in &pulls {
         let way = match *way {
             "all" => "pull_all",
@@ -770,7 +774,7 @@ fn main() {
             Some(m) => {
                 let mib = |b: f64| b / (1024.0 * 1024.0);
                 println!(
-                    "| {n} | {way} | {:.0} | {:.2} | {:.3} | {:.3} | {:.0} | {:.2} | {:.2} | {:.2} | {:.1} |",
+                    "| {n} | {way} | {:.0} | {:.2} | {:.3} | {:.3} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} |",
                     m.pages,
                     mib(m.bytes),
                     m.best_secs,
@@ -779,7 +783,9 @@ fn main() {
                     mib(m.peak),
                     m.peak / m.bytes,
                     mib(m.held),
-                    mib(m.rss)
+                    m.held / m.bytes,
+                    mib(m.rss),
+                    mib(m.bare_peak)
                 );
             }
             None => {
@@ -796,7 +802,7 @@ fn main() {
                 "RESULT {}",
                 json!({"step": format!("pull_{way} {n}"), "pages": m.pages, "bytes": m.bytes,
                     "secs": m.best_secs, "cpu": m.best_cpu, "first_secs": m.secs, "first_cpu": m.cpu,
-                    "peak": m.peak, "held": m.held, "rss": m.rss, "peak_over_bytes": m.peak / m.bytes})
+                    "peak": m.peak, "bare_peak": m.bare_peak, "held": m.held, "rss": m.rss, "peak_over_bytes": m.peak / m.bytes})
             );
         }
     }

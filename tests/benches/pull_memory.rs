@@ -18,7 +18,10 @@
 //! of "the decoded changes": the changes as the server sent them, one
 //! change re-read at each page boundary included); `peak`, the most heap
 //! held at once during the pull over what was held before; `held`, the
-//! heap still held after it (the result, or the replica); `rss`, the growth
+//! heap still held after it (the result, or the replica); `bare_peak`, the
+//! peak of the bare request loop of the same requests (each body dropped
+//! once read: the server's page in flight and one body, the part of the
+//! peak that is not the client's); `rss`, the growth
 //! of the resident memory; `secs` and `cpu`, the wall time and the CPU time
 //! of the client's thread of that pull (under the counting allocator: an
 //! atomic add per allocation and per free); `best_secs`/`best_cpu`, the
@@ -99,6 +102,19 @@ fn measure(n: usize, into: bool) -> String {
         .unwrap_or_else(|e| panic!("{e}"));
     client.transport().take();
 
+    // The same requests through the bare loop, each body dropped when
+    // read: its peak is the server's page in flight plus one body, the part
+    // of the pull's peak that is not the client's.
+    let url = server.base_url();
+    let agent = shared::bare_agent();
+    let headers = shared::library_headers(&url);
+    shared::bare_pull_all(&agent, &url, &headers, false, None);
+    let before = COUNTING.current_usage();
+    COUNTING.reset_peak_usage();
+    shared::bare_pull_all(&agent, &url, &headers, false, None);
+    let bare_peak = COUNTING.peak_usage().saturating_sub(before);
+    drop((agent, headers));
+
     let rss_before = rss_kib();
     let before = COUNTING.current_usage();
     COUNTING.reset_peak_usage();
@@ -125,7 +141,7 @@ fn measure(n: usize, into: bool) -> String {
         best_cpu = best_cpu.min(thread_cpu().saturating_sub(c0).as_secs_f64());
     }
     format!(
-        r#"PULL_MEMORY {{"changes":{n},"way":"{}","count":{count},"pages":{},"bytes":{},"peak":{peak},"held":{held},"rss":{rss},"secs":{secs},"cpu":{cpu},"best_secs":{best_secs},"best_cpu":{best_cpu}}}"#,
+        r#"PULL_MEMORY {{"changes":{n},"way":"{}","count":{count},"pages":{},"bytes":{},"peak":{peak},"bare_peak":{bare_peak},"held":{held},"rss":{rss},"secs":{secs},"cpu":{cpu},"best_secs":{best_secs},"best_cpu":{best_cpu}}}"#,
         if into { "into" } else { "all" },
         fetched.pages,
         fetched.total,

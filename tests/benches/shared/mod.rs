@@ -143,12 +143,24 @@ pub fn bare_pull_all(
             .unwrap_or_else(|e| panic!("{e}"));
         *request.headers_mut() = headers.clone();
         let response = agent.run(request).unwrap_or_else(|e| panic!("{e}"));
-        let (_, mut body) = response.into_parts();
-        let body = body
-            .with_config()
-            .limit(mana_sync_core::TransportOptions::default().max_response_bytes)
-            .read_to_vec()
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (parts, mut body) = response.into_parts();
+        // Read as the library's transport reads it: into a buffer sized
+        // from Content-Length, up to the same cap.
+        let declared = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        let mut body_bytes = Vec::with_capacity(declared.unwrap_or(0));
+        std::io::Read::read_to_end(
+            &mut body
+                .with_config()
+                .limit(mana_sync_core::TransportOptions::default().max_response_bytes)
+                .reader(),
+            &mut body_bytes,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let body = body_bytes;
         if decode {
             std::hint::black_box(serde_json::from_slice::<serde_json::Value>(&body).ok());
         }
