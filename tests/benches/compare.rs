@@ -331,7 +331,7 @@ fn overhead(url: &str, n: usize) -> Overhead {
     drop(out);
     let library = recording.transport().take();
     let mut bare = shared::Fetched::default();
-    shared::bare_pull_all(&agent, url, &headers, false, Some(&mut bare));
+    shared::bare_pull_all(&agent, url, &headers, false, Some(&mut bare), usize::MAX);
     assert_eq!(
         library.uris, bare.uris,
         "the bare loop must send the library's requests"
@@ -347,7 +347,7 @@ fn overhead(url: &str, n: usize) -> Overhead {
             .pull_all(shared::APP, shared::COLLECTION, &Cursor::EPOCH)
             .unwrap_or_else(|e| panic!("{e}"))
     };
-    let raw = || shared::bare_pull_all(&agent, url, &headers, false, None);
+    let raw = || shared::bare_pull_all(&agent, url, &headers, false, None, usize::MAX);
     black_box(lib());
     black_box(raw());
     let rounds = if quick() { 15 } else { 21 };

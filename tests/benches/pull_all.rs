@@ -55,10 +55,28 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.bench_function("bare ureq requests, same bytes, not decoded", |b| {
-        b.iter(|| black_box(shared::bare_pull_all(&agent, &url, &headers, false, None)))
+        b.iter(|| {
+            black_box(shared::bare_pull_all(
+                &agent,
+                &url,
+                &headers,
+                false,
+                None,
+                usize::MAX,
+            ))
+        })
     });
     group.bench_function("bare ureq requests + serde_json Value", |b| {
-        b.iter(|| black_box(shared::bare_pull_all(&agent, &url, &headers, true, None)))
+        b.iter(|| {
+            black_box(shared::bare_pull_all(
+                &agent,
+                &url,
+                &headers,
+                true,
+                None,
+                usize::MAX,
+            ))
+        })
     });
     group.finish();
 }

@@ -45,7 +45,14 @@ fn run(
 ) {
     match way {
         "bare" => {
-            black_box(shared::bare_pull_all(agent, url, headers, false, None));
+            black_box(shared::bare_pull_all(
+                agent,
+                url,
+                headers,
+                false,
+                None,
+                usize::MAX,
+            ));
         }
         "into" => {
             let mut replica = Replica::new();

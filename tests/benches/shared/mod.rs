@@ -121,13 +121,14 @@ pub struct Fetched {
 /// byte search; the arithmetic on it uses the core's `Cursor`), so every
 /// page but the first starts with the previous page's last change again.
 /// With `record`, the URIs and body sizes are kept (to check that the
-/// library fetched the same).
+/// library fetched the same). Stops after `max_pages` pages.
 pub fn bare_pull_all(
     agent: &ureq::Agent,
     base_url: &str,
     headers: &http::HeaderMap,
     decode: bool,
     mut record: Option<&mut Fetched>,
+    max_pages: usize,
 ) -> (usize, usize) {
     use mana_sync_core::Cursor;
     let mut since = Cursor::EPOCH;
@@ -175,7 +176,7 @@ pub fn bare_pull_all(
         let Some((cursor, more)) = tail(&body) else {
             panic!("no syncedUntil in the page")
         };
-        if !more {
+        if !more || pages >= max_pages {
             return (pages, bytes);
         }
         let at = Cursor::parse(cursor)
