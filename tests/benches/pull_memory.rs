@@ -159,6 +159,12 @@ fn main() {
         println!("{}", measure(n, into));
         return;
     }
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not, and
+    // gets a note instead of a minutes-long run.
+    if !args.iter().any(|a| a == "--bench") {
+        println!("pull_memory: run it with cargo bench --bench pull_memory (or `pull_memory <changes> all|into`)");
+        return;
+    }
     // Each size and way in a fresh process of its own.
     let me = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
     for n in [10_000usize, 100_000, 1_000_000] {
