@@ -23,7 +23,10 @@ use std::time::{Duration, Instant};
 use mana_sync_core::crypto::{decrypt_value, encrypt_value, Iv, MasterKey};
 use mana_sync_core::fold::Replica;
 use mana_sync_core::ops::Pull;
-use mana_sync_core::{Config, Cursor, Operation, Step, SyncResponse, Timestamp};
+use mana_sync_core::{
+    BlockingClient, Config, Cursor, Operation, Step, SyncResponse, Timestamp, TransportOptions,
+};
+use mana_sync_ureq::UreqTransport;
 use serde_json::{json, Value};
 
 fn quick() -> bool {
@@ -148,23 +151,28 @@ struct FoldMemory {
     state: f64,
 }
 
-/// The `fold_memory` bench binary: `MANA_FOLD_MEMORY_BIN` (set by
-/// `bench/compare.sh`, which builds it), else the newest one built beside
-/// this binary.
-fn fold_memory_bin() -> Option<PathBuf> {
-    if let Some(bin) = std::env::var_os("MANA_FOLD_MEMORY_BIN") {
+/// A bench binary of this package (`fold_memory`, `pull_memory`): the
+/// path in `env` (set by `bench/compare.sh`, which builds them), else the
+/// newest one built beside this binary.
+fn bench_bin(env: &str, name: &str) -> Option<PathBuf> {
+    if let Some(bin) = std::env::var_os(env) {
         return Some(PathBuf::from(bin));
     }
     let me = std::env::current_exe().ok()?;
+    let prefix = format!("{name}-");
     std::fs::read_dir(me.parent()?)
         .ok()?
         .filter_map(Result::ok)
         .filter(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with("fold_memory-") && !name.contains('.')
+            let file = e.file_name().to_string_lossy().into_owned();
+            file.starts_with(&prefix) && !file.contains('.')
         })
         .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())
         .map(|e| e.path())
+}
+
+fn fold_memory_bin() -> Option<PathBuf> {
+    bench_bin("MANA_FOLD_MEMORY_BIN", "fold_memory")
 }
 
 /// Runs `fold_memory <n>` and reads its `FOLD_MEMORY {json}` line.
@@ -183,6 +191,56 @@ fn fold_memory(n: usize) -> Option<FoldMemory> {
         peak: get("peak")?,
         rss: get("rss")?,
         state: get("state")?,
+    })
+}
+
+/// What `pull_memory` measured for one size and way (see that bench).
+struct PullMemory {
+    pages: f64,
+    bytes: f64,
+    peak: f64,
+    bare_peak: f64,
+    held: f64,
+    rss: f64,
+    secs: f64,
+    cpu: f64,
+    best_secs: f64,
+    best_cpu: f64,
+}
+
+/// Runs `pull_memory <n> <way>` and reads its `PULL_MEMORY {json}` line.
+fn pull_memory(n: usize, way: &str) -> Option<PullMemory> {
+    let Some(bin) = bench_bin("MANA_PULL_MEMORY_BIN", "pull_memory") else {
+        eprintln!("pull memory: the pull_memory bench is not built (bench/compare.sh builds it)");
+        return None;
+    };
+    let out = Command::new(&bin)
+        .arg(n.to_string())
+        .arg(way)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let Some(json) = text.lines().find_map(|l| l.strip_prefix("PULL_MEMORY ")) else {
+        eprintln!(
+            "pull memory {n} {way}: no result ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    };
+    let v: Value = serde_json::from_str(json).ok()?;
+    let get = |k: &str| v[k].as_f64();
+    Some(PullMemory {
+        pages: get("pages")?,
+        bytes: get("bytes")?,
+        peak: get("peak")?,
+        bare_peak: get("bare_peak")?,
+        held: get("held")?,
+        rss: get("rss")?,
+        secs: get("secs")?,
+        cpu: get("cpu")?,
+        best_secs: get("best_secs")?,
+        best_cpu: get("best_cpu")?,
     })
 }
 
@@ -210,14 +268,126 @@ fn fold(n: usize) -> Fold {
 struct PullAll {
     cpu: f64,
     wall: f64,
-    bare_wall: f64,
     changes_mib: f64,
     peak_mib: f64,
+    overhead: Overhead,
+}
+
+/// The library against the bare request loop of the same bytes, measured
+/// in interleaved rounds (each round runs both, in alternating order).
+struct Overhead {
+    rounds: usize,
+    pages: usize,
+    bytes: usize,
+    /// Medians over the rounds (s): wall and client-thread CPU.
+    lib_wall: f64,
+    bare_wall: f64,
+    lib_cpu: f64,
+    bare_cpu: f64,
+    /// Medians of the per-round ratios library/bare, as % over bare.
+    wall_pct: f64,
+    cpu_pct: f64,
+    /// Best-of wall times (s).
+    lib_wall_best: f64,
+    bare_wall_best: f64,
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// Wall and client-thread CPU of one call (s).
+fn timed<R>(f: impl FnOnce() -> R) -> (f64, f64) {
+    let (c0, t0) = (thread_cpu(), Instant::now());
+    black_box(f());
+    (
+        t0.elapsed().as_secs_f64(),
+        thread_cpu().saturating_sub(c0).as_secs_f64(),
+    )
+}
+
+/// The library's pull-all (ureq client) against the bare ureq loop of the
+/// same requests. First checks that both fetch the same: the same URIs
+/// (the same `since` sequence) and the same body sizes; then times both in
+/// `rounds` interleaved rounds, after a warm-up of each.
+fn overhead(url: &str, n: usize) -> Overhead {
+    let config =
+        Config::new(url, shared::token(), shared::CLIENT).unwrap_or_else(|e| panic!("{e}"));
+    let agent = shared::bare_agent();
+    let headers = shared::library_headers(url);
+    let recording = BlockingClient::new(
+        config.clone(),
+        shared::Recording::new(UreqTransport::new(TransportOptions::default()), true),
+    );
+    let out = recording
+        .pull_all(shared::APP, shared::COLLECTION, &Cursor::EPOCH)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.changes.len(), n, "pulled");
+    drop(out);
+    let library = recording.transport().take();
+    let mut bare = shared::Fetched::default();
+    shared::bare_pull_all(&agent, url, &headers, false, Some(&mut bare), usize::MAX);
+    assert_eq!(
+        library.uris, bare.uris,
+        "the bare loop must send the library's requests"
+    );
+    assert_eq!(
+        library.bodies, bare.bodies,
+        "the bare loop must read the library's bytes"
+    );
+
+    let client = mana_sync_ureq::client(config).unwrap_or_else(|e| panic!("{e}"));
+    let lib = || {
+        client
+            .pull_all(shared::APP, shared::COLLECTION, &Cursor::EPOCH)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let raw = || shared::bare_pull_all(&agent, url, &headers, false, None, usize::MAX);
+    black_box(lib());
+    black_box(raw());
+    let rounds = if quick() { 15 } else { 21 };
+    let (mut lw, mut bw, mut lc, mut bc, mut rw, mut rc) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for round in 0..rounds {
+        let ((w1, c1), (w2, c2)) = if round % 2 == 0 {
+            let a = timed(lib);
+            (a, timed(raw))
+        } else {
+            let b = timed(raw);
+            (timed(lib), b)
+        };
+        lw.push(w1);
+        lc.push(c1);
+        bw.push(w2);
+        bc.push(c2);
+        rw.push(w1 / w2);
+        rc.push(c1 / c2);
+    }
+    let lib_wall_best = lw.iter().copied().fold(f64::INFINITY, f64::min);
+    let bare_wall_best = bw.iter().copied().fold(f64::INFINITY, f64::min);
+    Overhead {
+        rounds,
+        pages: library.pages,
+        bytes: library.total,
+        lib_wall: median(&mut lw),
+        bare_wall: median(&mut bw),
+        lib_cpu: median(&mut lc),
+        bare_cpu: median(&mut bc),
+        wall_pct: (median(&mut rw) - 1.0) * 100.0,
+        cpu_pct: (median(&mut rc) - 1.0) * 100.0,
+        lib_wall_best,
+        bare_wall_best,
+    }
 }
 
 /// Pull-all of the server's collection through the ureq client: CPU time of
 /// the client's thread (the server runs on its own threads), wall time, and
-/// the bare request loop of the same bytes.
+/// the library's overhead over a bare request loop of the same bytes.
 fn pull_all(server: &mana_sync_testkit::LoopbackServer, n: usize) -> PullAll {
     let url = server.base_url();
     let config =
@@ -234,22 +404,18 @@ fn pull_all(server: &mana_sync_testkit::LoopbackServer, n: usize) -> PullAll {
     let rss1 = proc_status_kib("VmRSS:");
     drop(out);
     let rounds = if quick() { 2 } else { 5 };
-    let (mut cpu, mut wall, mut bare) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+    let (mut cpu, mut wall) = (f64::INFINITY, f64::INFINITY);
     for _ in 0..rounds {
-        let (c0, t0) = (thread_cpu(), Instant::now());
-        black_box(run());
-        wall = wall.min(t0.elapsed().as_secs_f64());
-        cpu = cpu.min((thread_cpu().saturating_sub(c0)).as_secs_f64());
-        let t0 = Instant::now();
-        black_box(shared::bare_pull_all(&url, &shared::token(), false));
-        bare = bare.min(t0.elapsed().as_secs_f64());
+        let (w, c) = timed(run);
+        wall = wall.min(w);
+        cpu = cpu.min(c);
     }
     PullAll {
         cpu,
         wall,
-        bare_wall: bare,
         changes_mib: rss1.saturating_sub(rss0) as f64 / 1024.0,
         peak_mib: proc_status_kib("VmHWM:") as f64 / 1024.0,
+        overhead: overhead(&url, n),
     }
 }
 
@@ -437,15 +603,30 @@ fn main() {
         js_wall / pulled.wall,
         "",
     );
-    let overhead = (pulled.wall / pulled.bare_wall - 1.0) * 100.0;
+    let o = &pulled.overhead;
     row(
         &mut rows,
-        &format!("pull-all {pull_n}: library vs bare request loop (s)"),
-        pulled.wall,
-        pulled.bare_wall,
+        &format!(
+            "pull-all {pull_n}: library vs bare ureq loop of the same requests, wall (s, median of {} interleaved rounds; ratio: median per-round overhead %)",
+            o.rounds
+        ),
+        o.lib_wall,
+        o.bare_wall,
         "s",
-        overhead,
+        o.wall_pct,
         "<= 10%",
+    );
+    row(
+        &mut rows,
+        &format!(
+            "pull-all {pull_n}: library vs bare ureq loop, client-thread CPU (s, median of {} rounds; ratio: median overhead %)",
+            o.rounds
+        ),
+        o.lib_cpu,
+        o.bare_cpu,
+        "s",
+        o.cpu_pct,
+        "",
     );
     row(
         &mut rows,
@@ -497,6 +678,44 @@ fn main() {
         }
     }
 
+    // Pull of a whole collection, each size and way in a process of its
+    // own (pull_memory). 1M changes take long to seed and pull: skipped in
+    // the quick run.
+    let pull_sizes: &[usize] = if quick() {
+        &[10_000, 100_000]
+    } else {
+        &[10_000, 100_000, 1_000_000]
+    };
+    let mut pulls = Vec::new();
+    for &n in pull_sizes {
+        for way in ["all", "into"] {
+            eprintln!("rust: pull_memory {n} {way}");
+            pulls.push((n, way, pull_memory(n, way)));
+        }
+    }
+    for (n, way, m) in &pulls {
+        let Some(m) = m else { continue };
+        if *n != 100_000 {
+            continue;
+        }
+        let mib = |b: f64| b / (1024.0 * 1024.0);
+        let what = match *way {
+            "all" => "pull_all (result held lazily)",
+            _ => "pull_into a Replica",
+        };
+        row(
+            &mut rows,
+            &format!(
+                "{what} {n}: peak heap during the pull / the pages' bodies as the server sent them (MiB)"
+            ),
+            mib(m.peak),
+            mib(m.bytes),
+            "MiB",
+            m.peak / m.bytes,
+            "<= 2×",
+        );
+    }
+
     println!();
     println!("| step | Rust | other | ratio | goal | met |");
     println!("|---|---|---|---|---|---|");
@@ -534,8 +753,84 @@ fn main() {
     }
     println!();
     println!(
-        "pull-all {pull_n}: Rust client CPU {:.3} s, wall {:.3} s, bare loop {:.3} s, process peak RSS {:.0} MiB (server included)",
-        pulled.cpu, pulled.wall, pulled.bare_wall, pulled.peak_mib
+        "Pull of a whole collection from the loopback server (ureq client), each run in a process of its own (pull_memory). \
+         Reference: the pages' bodies as the server sent them (one change re-read at each page boundary included). \
+         Peak heap: the most held at once during the pull, over the heap held before it (server seeded, connection open); \
+         the loopback server runs in the same process, so its page in flight (rows as JSON values and the body) is inside the peak. \
+         Bare loop peak: the same requests through the bare loop, each body dropped once read (the server's page in flight and one body: \
+         the part of the peak that is not the client's). \
+         Time of the measured pull (under the counting allocator; best of 4 for up to 100k); client CPU: the pulling thread's."
+    );
+    println!(
+        "| pull of | way | pages | bodies (MiB) | time (s) | client CPU (s) | changes/s | client CPU per change (µs) | peak heap (MiB) | peak / bodies | held after (MiB) | held / bodies | RSS growth (MiB) | bare loop peak (MiB) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (n, way, m) in &pulls {
+        let way = match *way {
+            "all" => "pull_all",
+            _ => "pull_into",
+        };
+        match m {
+            Some(m) => {
+                let mib = |b: f64| b / (1024.0 * 1024.0);
+                println!(
+                    "| {n} | {way} | {:.0} | {:.2} | {:.3} | {:.3} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} |",
+                    m.pages,
+                    mib(m.bytes),
+                    m.best_secs,
+                    m.best_cpu,
+                    *n as f64 / m.best_secs,
+                    m.best_cpu * 1e6 / *n as f64,
+                    mib(m.peak),
+                    m.peak / m.bytes,
+                    mib(m.held),
+                    m.held / m.bytes,
+                    mib(m.rss),
+                    mib(m.bare_peak)
+                );
+            }
+            None => {
+                println!("| {n} | {way} | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a |")
+            }
+        }
+    }
+    println!(
+        "(The wall time includes the loopback server, which scans its log from the start for every page: \
+         its cost grows as pages x changes, so the wall time of the 1M pull is mostly the server's; \
+         the client's growth is in its CPU column.)"
+    );
+    if quick() {
+        println!("(quick run: the pull of 1M changes is skipped; the full run measures it)");
+    }
+    for (n, way, m) in &pulls {
+        if let Some(m) = m {
+            println!(
+                "RESULT {}",
+                json!({"step": format!("pull_{way} {n}"), "pages": m.pages, "bytes": m.bytes,
+                    "secs": m.best_secs, "cpu": m.best_cpu, "first_secs": m.secs, "first_cpu": m.cpu,
+                    "peak": m.peak, "bare_peak": m.bare_peak, "held": m.held, "rss": m.rss, "peak_over_bytes": m.peak / m.bytes})
+            );
+        }
+    }
+    println!();
+    println!(
+        "pull-all {pull_n}: Rust client CPU {:.3} s, wall {:.3} s (best of a few), process peak RSS {:.0} MiB (server included)",
+        pulled.cpu, pulled.wall, pulled.peak_mib
+    );
+    println!(
+        "library overhead: both fetch the same {} requests (same URIs, since = 1 us before each page's syncedUntil; same headers; same agent settings) and {} body bytes (checked); {} interleaved rounds: wall median {:.4} s vs {:.4} s ({:+.1}%), best {:.4} s vs {:.4} s ({:+.1}%); client-thread CPU median {:.4} s vs {:.4} s ({:+.1}%)",
+        o.pages,
+        o.bytes,
+        o.rounds,
+        o.lib_wall,
+        o.bare_wall,
+        o.wall_pct,
+        o.lib_wall_best,
+        o.bare_wall_best,
+        (o.lib_wall_best / o.bare_wall_best - 1.0) * 100.0,
+        o.lib_cpu,
+        o.bare_cpu,
+        o.cpu_pct
     );
     println!("node: {}", js);
     let _ = std::fs::remove_dir_all(&tmp);

@@ -31,6 +31,8 @@ fn bench(c: &mut Criterion) {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(first.changes.len(), CHANGES);
 
+    let agent = shared::bare_agent();
+    let headers = shared::library_headers(&url);
     let mut group = c.benchmark_group(format!("pull-all of {CHANGES} changes (loopback)"));
     group.sample_size(10);
     group.throughput(Throughput::Elements(CHANGES as u64));
@@ -53,10 +55,28 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.bench_function("bare ureq requests, same bytes, not decoded", |b| {
-        b.iter(|| black_box(shared::bare_pull_all(&url, &shared::token(), false)))
+        b.iter(|| {
+            black_box(shared::bare_pull_all(
+                &agent,
+                &url,
+                &headers,
+                false,
+                None,
+                usize::MAX,
+            ))
+        })
     });
     group.bench_function("bare ureq requests + serde_json Value", |b| {
-        b.iter(|| black_box(shared::bare_pull_all(&url, &shared::token(), true)))
+        b.iter(|| {
+            black_box(shared::bare_pull_all(
+                &agent,
+                &url,
+                &headers,
+                true,
+                None,
+                usize::MAX,
+            ))
+        })
     });
     group.finish();
 }

@@ -166,24 +166,31 @@ impl BlockingTransport for UreqTransport {
         let cap = self.options.max_response_bytes;
         let response = self.agent.run(request).map_err(|e| self.map_error(e))?;
         let (parts, mut body) = response.into_parts();
-        if let Some(len) = parts
+        let declared = parts
             .headers
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-        {
-            if len > cap {
-                // Dropping the body closes the connection unread.
-                return Err(TransportError::TooLarge { limit: cap });
-            }
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|len| len > cap) {
+            // Dropping the body closes the connection unread.
+            return Err(TransportError::TooLarge { limit: cap });
         }
-        // `read_to_vec` alone would cap at 10 MiB: set the cap we mean. The
-        // reader fails as soon as it crosses it.
-        let bytes = body
-            .with_config()
+        // Sized from Content-Length (at most the cap, checked above): the
+        // body is read once into a buffer of its size, not into one that
+        // doubles as it fills (which copies the body and leaves up to half
+        // of the buffer unused, held by the core with the page). The
+        // reader fails as soon as it crosses the cap (`read_to_vec` alone
+        // would cap at 10 MiB: set the cap we mean).
+        let mut bytes = Vec::with_capacity(
+            declared
+                .and_then(|len| usize::try_from(len).ok())
+                .unwrap_or(0),
+        );
+        body.with_config()
             .limit(cap)
-            .read_to_vec()
-            .map_err(|e| self.map_error(e))?;
+            .reader()
+            .read_to_end(&mut bytes)
+            .map_err(|e| self.map_error(ureq::Error::from(e)))?;
         Ok(Response::from_parts(parts, bytes))
     }
 

@@ -81,6 +81,19 @@ fn error_statuses_are_responses_not_errors() {
 }
 
 #[test]
+fn a_body_with_a_length_is_read_into_a_buffer_of_that_size() {
+    // The core keeps the buffer with the page it decodes lazily: a buffer
+    // grown by doubling would hold up to twice the body for as long.
+    let body = vec![b'x'; 100_000];
+    let server = Server::start(Reply::fixed(200, "application/json", &body));
+    let response = capped()
+        .send(request("GET", &server.url(), b""))
+        .expect("a response");
+    assert_eq!(response.body(), &body);
+    assert_eq!(response.body().capacity(), body.len());
+}
+
+#[test]
 fn the_default_cap_is_not_ureqs_10_mib() {
     // ureq's `read_to_vec` alone stops at 10 MiB; the default cap is 64 MiB.
     let size = 11 << 20;
