@@ -1,10 +1,10 @@
 //! [`PullAll`]: every page of a collection, following `hasMore`, losing
 //! nothing at page boundaries and delivering nothing twice.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use bytes::Bytes;
+use hashbrown::HashSet;
 use http::Response;
 
 use super::pull::{pull_request, reader_header};
@@ -118,6 +118,24 @@ impl PullAllOutcome {
     }
 }
 
+/// The keys of one page's delivered changes (hashed with `foldhash`,
+/// seeded per set): `eventId`s as slices of the page's bytes, and content
+/// digests of changes without one.
+#[derive(Default)]
+struct PageKeys {
+    events: HashSet<Bytes>,
+    contents: HashSet<String>,
+}
+
+impl PageKeys {
+    /// Empties it, with room for a page of `len` changes.
+    fn clear(&mut self, len: usize) {
+        self.events.clear();
+        self.contents.clear();
+        self.events.reserve(len);
+    }
+}
+
 enum State {
     Next,
     Awaiting,
@@ -140,7 +158,10 @@ enum State {
 /// microsecond, so a page that ends inside such a tie would lose the rest
 /// of it. After a page with `hasMore`, the next request starts one
 /// microsecond before its cursor, and the rows the previous page already
-/// delivered are recognised by `eventId` and dropped. A tie that fills a
+/// delivered are recognised by `eventId` and dropped (only the previous
+/// page's ids are kept for this: no later page of this server can bring
+/// them back; one that did anyway would deliver them again, which a fold
+/// absorbs). A tie that fills a
 /// whole page (1000 changes in one microsecond) cannot be paged through
 /// with this server: that is an [`Error::Protocol`], never a loop. So is a
 /// server that says `hasMore` for more than [`PullAll::max_pages`] pages.
@@ -174,10 +195,10 @@ pub struct PullAll {
     boundary: Option<Cursor>,
     /// What to skip as delivered before ([`PullAll::skipping`]).
     seen: Seen,
-    /// The `eventId`s delivered by this read (shared with the pages' bytes).
-    delivered: HashSet<Bytes>,
-    /// The content digests of delivered changes without an `eventId`.
-    delivered_content: HashSet<String>,
+    /// What the previous page delivered, to recognise its re-read tail.
+    previous: PageKeys,
+    /// What this page delivers (becomes `previous` for the next one).
+    current: PageKeys,
     refreshed: Vec<(SeenKey, Timestamp)>,
     changes: ChangePages,
     bounds: Vec<Timestamp>,
@@ -215,8 +236,8 @@ impl PullAll {
             since: since.clone(),
             boundary: None,
             seen: Seen::new(),
-            delivered: HashSet::new(),
-            delivered_content: HashSet::new(),
+            previous: PageKeys::default(),
+            current: PageKeys::default(),
             refreshed: Vec::new(),
             changes: ChangePages::new(),
             bounds: Vec::new(),
@@ -290,9 +311,8 @@ impl PullAll {
 
     /// Hands each page over as it arrives ([`PullAll::take_page`]) instead
     /// of keeping it for the outcome, whose `changes` are then empty: what
-    /// [`super::PullInto`] folds page by page with. The ids it remembers to
-    /// recognise re-reads are copied out, so a page's bytes are freed once
-    /// it is taken.
+    /// [`super::PullInto`] folds page by page with. Only the previous page's
+    /// bytes stay alive (its ids recognise what the next page re-reads).
     pub(crate) fn hand_over(mut self) -> PullAll {
         self.hand_over = true;
         self
@@ -319,28 +339,27 @@ impl PullAll {
         let empty = page.server_changes.is_empty() && page.skipped.is_empty();
         self.skipped.extend(page.skipped);
         let mut changes = page.server_changes;
-        let (earlier, delivered, content) =
-            (&self.seen, &mut self.delivered, &mut self.delivered_content);
+        // A change this read delivered can come back only on the page right
+        // after it: the next request starts 1 µs before the page's last
+        // instant, so what it brings again is that page's tail (rows at that
+        // instant). Later pages start after it. So only the previous page's
+        // keys are needed: a set of one page, not of the whole read.
+        std::mem::swap(&mut self.previous, &mut self.current);
+        self.current.clear(changes.len());
+        let (earlier, previous, current) = (&self.seen, &self.previous, &mut self.current);
         let (repeated, refreshed) = (&mut self.repeated, &mut self.refreshed);
-        let hand_over = self.hand_over;
         changes.retain(|change| {
             let new = match change.event_id_bytes() {
                 Some(id) => {
-                    let before =
-                        earlier.contains_event(std::str::from_utf8(&id).unwrap_or_default());
-                    // A handed-over page's bytes must not be kept alive by
-                    // the ids remembered from it.
-                    let id = if hand_over {
-                        Bytes::copy_from_slice(&id)
-                    } else {
-                        id
-                    };
-                    !before && delivered.insert(id)
+                    !earlier.contains_event(std::str::from_utf8(&id).unwrap_or_default())
+                        && !previous.events.contains(&id)
+                        && current.events.insert(id)
                 }
                 None => match key_of(change) {
                     SeenKey::Content(digest) => {
                         !earlier.contains(&SeenKey::Content(digest.clone()))
-                            && content.insert(digest)
+                            && !previous.contents.contains(&digest)
+                            && current.contents.insert(digest)
                     }
                     SeenKey::Event(_) => true,
                 },
