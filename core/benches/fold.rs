@@ -9,63 +9,15 @@
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented fn
 
+mod common;
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mana_sync_core::fold::Replica;
-use mana_sync_core::{Change, Timestamp};
-use serde_json::{json, Map, Value};
+use mana_sync_core::Timestamp;
 
 const CHANGES: usize = 1_000_000;
-const RECORDS: usize = 50_000;
-
-/// A fixed mix: per record an insert first, then updates of 1–3 fields,
-/// with a soft delete every 97th change and a hard delete every 1009th.
-fn changes() -> Vec<Change> {
-    let base = 1_767_225_600_000i64;
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
-    (0..CHANGES)
-        .map(|i| {
-            let at = Timestamp::from_unix_millis(base + i as i64).unwrap_or(Timestamp::UNIX_EPOCH);
-            let id = format!(
-                "rec-{:05}",
-                if i < RECORDS {
-                    i
-                } else {
-                    (next() % RECORDS as u64) as usize
-                }
-            );
-            if i < RECORDS {
-                let data: Map<String, Value> =
-                    json!({"title": format!("task {i}"), "isCompleted": false,
-                    "order": i, "updatedAt": at.to_string()})
-                    .as_object()
-                    .cloned()
-                    .unwrap_or_default();
-                return Change::insert("tasks", id, data);
-            }
-            match i % 1009 {
-                0 => Change::hard_delete("tasks", id),
-                _ if i % 97 == 0 => Change::delete("tasks", id, at),
-                _ => {
-                    let mut c =
-                        Change::update("tasks", id).with_field("title", format!("edit {i}"), at);
-                    if next() % 2 == 0 {
-                        c = c.with_field("isCompleted", true, at);
-                    }
-                    c
-                }
-            }
-        })
-        .collect()
-}
-
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -73,7 +25,7 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 fn bench(c: &mut Criterion) {
-    let changes = changes();
+    let changes = common::fold_changes(CHANGES);
     let now = Timestamp::from_unix_millis(1_800_000_000_000).unwrap_or(Timestamp::UNIX_EPOCH);
     let before = peak_rss_kib();
     let mut replica = Replica::new();

@@ -12,7 +12,6 @@
 
 #[path = "../../core/benches/common/mod.rs"]
 mod common;
-mod fold_log;
 mod shared;
 
 use std::hint::black_box;
@@ -245,7 +244,7 @@ fn pull_memory(n: usize, way: &str) -> Option<PullMemory> {
 }
 
 fn fold(n: usize) -> Fold {
-    let changes = fold_log::fold_changes(n);
+    let changes = common::fold_changes(n);
     let start = Instant::now();
     let mut replica = Replica::new();
     black_box(replica.apply_all(&changes, now()));
@@ -795,9 +794,8 @@ fn main() {
         }
     }
     println!(
-        "(The wall time includes the loopback server, which scans its log from the start for every page: \
-         its cost grows as pages x changes, so the wall time of the 1M pull is mostly the server's; \
-         the client's growth is in its CPU column.)"
+        "(The wall time includes the loopback server, in the same process, which builds every page \
+         (it finds a page's start by binary search); the client's own cost is its CPU column.)"
     );
     if quick() {
         println!("(quick run: the pull of 1M changes is skipped; the full run measures it)");

@@ -19,7 +19,6 @@
 
 #[path = "../../core/benches/common/mod.rs"]
 mod common;
-mod fold_log;
 
 use mana_sync_core::fold::Replica;
 use mana_sync_core::Timestamp;
@@ -41,7 +40,7 @@ fn rss_kib() -> u64 {
 }
 
 fn measure(n: usize) -> String {
-    let changes = fold_log::fold_changes(n);
+    let changes = common::fold_changes(n);
     let now = Timestamp::from_unix_millis(1_800_000_000_000).unwrap_or(Timestamp::UNIX_EPOCH);
     let rss_before = rss_kib();
     let before = COUNTING.current_usage();
