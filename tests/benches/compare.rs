@@ -48,27 +48,6 @@ fn best<F: FnMut()>(rounds: usize, min: Duration, mut f: F) -> f64 {
     best
 }
 
-/// CPU time of the calling thread so far (ns), from the scheduler.
-fn thread_cpu() -> Duration {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    let ns = text
-        .split_whitespace()
-        .next()
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(0);
-    Duration::from_nanos(ns)
-}
-
-fn proc_status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
 fn now() -> Timestamp {
     Timestamp::from_unix_millis(1_800_000_000_000).unwrap_or(Timestamp::UNIX_EPOCH)
 }
@@ -302,11 +281,11 @@ fn median(v: &mut [f64]) -> f64 {
 
 /// Wall and client-thread CPU of one call (s).
 fn timed<R>(f: impl FnOnce() -> R) -> (f64, f64) {
-    let (c0, t0) = (thread_cpu(), Instant::now());
+    let (c0, t0) = (common::thread_cpu(), Instant::now());
     black_box(f());
     (
         t0.elapsed().as_secs_f64(),
-        thread_cpu().saturating_sub(c0).as_secs_f64(),
+        common::thread_cpu().saturating_sub(c0).as_secs_f64(),
     )
 }
 
@@ -397,10 +376,10 @@ fn pull_all(server: &mana_sync_testkit::LoopbackServer, n: usize) -> PullAll {
             .pull_all(shared::APP, shared::COLLECTION, &Cursor::EPOCH)
             .unwrap_or_else(|e| panic!("{e}"))
     };
-    let rss0 = proc_status_kib("VmRSS:");
+    let rss0 = common::proc_status_kib("VmRSS:");
     let out = run();
     assert_eq!(out.changes.len(), n, "pulled");
-    let rss1 = proc_status_kib("VmRSS:");
+    let rss1 = common::proc_status_kib("VmRSS:");
     drop(out);
     let rounds = if quick() { 2 } else { 5 };
     let (mut cpu, mut wall) = (f64::INFINITY, f64::INFINITY);
@@ -413,7 +392,7 @@ fn pull_all(server: &mana_sync_testkit::LoopbackServer, n: usize) -> PullAll {
         cpu,
         wall,
         changes_mib: rss1.saturating_sub(rss0) as f64 / 1024.0,
-        peak_mib: proc_status_kib("VmHWM:") as f64 / 1024.0,
+        peak_mib: common::proc_status_kib("VmHWM:") as f64 / 1024.0,
         overhead: overhead(&url, n),
     }
 }

@@ -29,27 +29,19 @@ use peak_alloc::PeakAlloc;
 #[global_allocator]
 static COUNTING: PeakAlloc = PeakAlloc;
 
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
 fn measure(n: usize) -> String {
     let changes = common::fold_changes(n);
     let now = Timestamp::from_unix_millis(1_800_000_000_000).unwrap_or(Timestamp::UNIX_EPOCH);
-    let rss_before = rss_kib();
+    let rss_before = common::proc_status_kib("VmRSS:");
     let before = COUNTING.current_usage();
     COUNTING.reset_peak_usage();
     let mut replica = Replica::new();
     let report = replica.apply_all(&changes, now);
     let peak = COUNTING.peak_usage().saturating_sub(before);
     let heap = COUNTING.current_usage().saturating_sub(before);
-    let rss = rss_kib().saturating_sub(rss_before).saturating_mul(1024);
+    let rss = common::proc_status_kib("VmRSS:")
+        .saturating_sub(rss_before)
+        .saturating_mul(1024);
     drop(report);
     let state = serde_json::to_vec(&replica).map(|v| v.len()).unwrap_or(0);
     format!(

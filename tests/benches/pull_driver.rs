@@ -16,23 +16,15 @@
 
 #![allow(missing_docs)]
 
+#[path = "../../core/benches/common/mod.rs"]
+mod common;
 mod shared;
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mana_sync_core::fold::Replica;
 use mana_sync_core::{Config, Cursor};
-
-fn thread_cpu() -> Duration {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    let ns = text
-        .split_whitespace()
-        .next()
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(0);
-    Duration::from_nanos(ns)
-}
 
 /// One pull, the part a profile collects.
 #[inline(never)]
@@ -90,12 +82,12 @@ fn main() {
     let agent = shared::bare_agent();
     let headers = shared::library_headers(&url);
     for _ in 0..rounds {
-        let (c0, t0) = (thread_cpu(), Instant::now());
+        let (c0, t0) = (common::thread_cpu(), Instant::now());
         run(&way, &client, &agent, &url, &headers);
         println!(
             "{way} {n}: wall {:.4} s, client CPU {:.4} s",
             t0.elapsed().as_secs_f64(),
-            thread_cpu().saturating_sub(c0).as_secs_f64()
+            common::thread_cpu().saturating_sub(c0).as_secs_f64()
         );
     }
 }

@@ -32,9 +32,11 @@
 
 #![allow(missing_docs)]
 
+#[path = "../../core/benches/common/mod.rs"]
+mod common;
 mod shared;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mana_sync_core::fold::Replica;
 use mana_sync_core::{BlockingClient, Config, Cursor, TransportOptions};
@@ -44,27 +46,6 @@ use peak_alloc::PeakAlloc;
 /// Counts the bytes held and the most held at once.
 #[global_allocator]
 static COUNTING: PeakAlloc = PeakAlloc;
-
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
-/// CPU time of the calling thread so far, from the scheduler.
-fn thread_cpu() -> Duration {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    let ns = text
-        .split_whitespace()
-        .next()
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(0);
-    Duration::from_nanos(ns)
-}
 
 /// How many pages the bare loop reads to measure its peak.
 const BARE_PAGES: usize = 20;
@@ -119,16 +100,18 @@ fn measure(n: usize, into: bool) -> String {
     let bare_peak = COUNTING.peak_usage().saturating_sub(before);
     drop((agent, headers));
 
-    let rss_before = rss_kib();
+    let rss_before = common::proc_status_kib("VmRSS:");
     let before = COUNTING.current_usage();
     COUNTING.reset_peak_usage();
-    let (c0, t0) = (thread_cpu(), Instant::now());
+    let (c0, t0) = (common::thread_cpu(), Instant::now());
     let (held_value, count) = pull(&client, into);
     let secs = t0.elapsed().as_secs_f64();
-    let cpu = thread_cpu().saturating_sub(c0).as_secs_f64();
+    let cpu = common::thread_cpu().saturating_sub(c0).as_secs_f64();
     let peak = COUNTING.peak_usage().saturating_sub(before);
     let held = COUNTING.current_usage().saturating_sub(before);
-    let rss = rss_kib().saturating_sub(rss_before).saturating_mul(1024);
+    let rss = common::proc_status_kib("VmRSS:")
+        .saturating_sub(rss_before)
+        .saturating_mul(1024);
     let fetched = client.transport().take();
     drop(held_value);
     if !into {
@@ -139,10 +122,10 @@ fn measure(n: usize, into: bool) -> String {
     let rounds = if n <= 100_000 { 3 } else { 0 };
     let (mut best_secs, mut best_cpu) = (secs, cpu);
     for _ in 0..rounds {
-        let (c0, t0) = (thread_cpu(), Instant::now());
+        let (c0, t0) = (common::thread_cpu(), Instant::now());
         drop(pull(&client, into));
         best_secs = best_secs.min(t0.elapsed().as_secs_f64());
-        best_cpu = best_cpu.min(thread_cpu().saturating_sub(c0).as_secs_f64());
+        best_cpu = best_cpu.min(common::thread_cpu().saturating_sub(c0).as_secs_f64());
     }
     format!(
         r#"PULL_MEMORY {{"changes":{n},"way":"{}","count":{count},"pages":{},"bytes":{},"peak":{peak},"bare_peak":{bare_peak},"held":{held},"rss":{rss},"secs":{secs},"cpu":{cpu},"best_secs":{best_secs},"best_cpu":{best_cpu}}}"#,

@@ -177,3 +177,27 @@ pub fn fold_changes(n: usize) -> Vec<Change> {
         })
         .collect()
 }
+
+/// CPU time of the calling thread so far, from the scheduler (Linux; zero
+/// elsewhere).
+pub fn thread_cpu() -> std::time::Duration {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let ns = text
+        .split_whitespace()
+        .next()
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0);
+    std::time::Duration::from_nanos(ns)
+}
+
+/// A `/proc/self/status` line's value in KiB (`"VmRSS:"`, `"VmHWM:"`; Linux;
+/// zero elsewhere).
+pub fn proc_status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
