@@ -10,6 +10,9 @@ use mana_sync_core::{
 };
 use ureq::tls::{RootCerts, TlsConfig, TlsProvider};
 
+/// Most a response's `Content-Length` reserves before its body is read.
+const PRESIZE_LIMIT: usize = 16 << 20;
+
 /// Sends requests with one [`ureq::Agent`], which pools and reuses
 /// connections. Cloning is cheap and shares the pool.
 ///
@@ -181,10 +184,13 @@ impl BlockingTransport for UreqTransport {
         // of the buffer unused, held by the core with the page). The
         // reader fails as soon as it crosses the cap (`read_to_vec` alone
         // would cap at 10 MiB: set the cap we mean).
+        // A declared length is only a claim: at most 16 MiB is reserved up
+        // front, so a header alone cannot make the client allocate the cap.
         let mut bytes = Vec::with_capacity(
             declared
                 .and_then(|len| usize::try_from(len).ok())
-                .unwrap_or(0),
+                .unwrap_or(0)
+                .min(PRESIZE_LIMIT),
         );
         body.with_config()
             .limit(cap)
