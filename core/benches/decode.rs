@@ -19,31 +19,12 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use mana_sync_core::ops::{Pull, Push};
-use mana_sync_core::{Change, Config, Cursor, Operation, Step, SyncResponse, Timestamp};
+use mana_sync_core::ops::Push;
+use mana_sync_core::{Change, Config, Cursor, SyncResponse, Timestamp};
 use serde_json::Value;
 
 fn config() -> Config {
     Config::new("http://127.0.0.1:3050", "t.o.k", "bench").unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// One page through [`Pull`]: the request, then the response decoded.
-fn pull(config: &Config, body: &[u8], now: Timestamp) -> SyncResponse {
-    let mut op =
-        Pull::new(config, "todo", "tasks", &Cursor::EPOCH).unwrap_or_else(|e| panic!("{e}"));
-    let Step::Send(_) = op.step(now) else {
-        panic!("no request")
-    };
-    let response = http::Response::builder()
-        .status(200)
-        .header("content-type", "application/json")
-        .body(body.to_vec())
-        .unwrap_or_else(|e| panic!("{e}"));
-    op.on_response(now, Ok(response));
-    match op.step(now) {
-        Step::Done(Ok(page)) => page,
-        _ => panic!("the page did not decode"),
-    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -54,7 +35,7 @@ fn bench(c: &mut Criterion) {
         ("synthetic 1 KB changes", common::synthetic_page(1000)),
     ] {
         let bytes = body.into_bytes();
-        let page = pull(&config, &bytes, now);
+        let page = common::pull_page(&config, &bytes, now);
         assert!(page.skipped.is_empty());
         let mut group = c.benchmark_group(format!(
             "decode {name} ({} changes, {} bytes)",
@@ -62,9 +43,17 @@ fn bench(c: &mut Criterion) {
             bytes.len()
         ));
         group.throughput(Throughput::Bytes(bytes.len() as u64));
-        group.bench_function("Pull", |b| b.iter(|| black_box(pull(&config, &bytes, now))));
+        group.bench_function("Pull", |b| {
+            b.iter(|| black_box(common::pull_page(&config, &bytes, now)))
+        });
         group.bench_function("Pull, then every change copied out (to_vec)", |b| {
-            b.iter(|| black_box(pull(&config, &bytes, now).server_changes.to_vec()))
+            b.iter(|| {
+                black_box(
+                    common::pull_page(&config, &bytes, now)
+                        .server_changes
+                        .to_vec(),
+                )
+            })
         });
         group.bench_function("serde_json Value (floor)", |b| {
             b.iter(|| black_box(serde_json::from_slice::<Value>(&bytes).unwrap_or_default()))

@@ -66,6 +66,7 @@ mod rfc3339;
 mod scrub;
 pub mod sse;
 mod stamp;
+pub mod surface;
 mod table;
 mod timestamp;
 mod token;

@@ -21,10 +21,7 @@ use std::time::{Duration, Instant};
 
 use mana_sync_core::crypto::{decrypt_value, encrypt_value, Iv, MasterKey};
 use mana_sync_core::fold::Replica;
-use mana_sync_core::ops::Pull;
-use mana_sync_core::{
-    BlockingClient, Config, Cursor, Operation, Step, SyncResponse, Timestamp, TransportOptions,
-};
+use mana_sync_core::{BlockingClient, Config, Cursor, Timestamp, TransportOptions};
 use mana_sync_ureq::UreqTransport;
 use serde_json::{json, Value};
 
@@ -52,24 +49,6 @@ fn now() -> Timestamp {
     Timestamp::from_unix_millis(1_800_000_000_000).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-fn pull_page(config: &Config, body: &[u8]) -> SyncResponse {
-    let mut op =
-        Pull::new(config, "todo", "tasks", &Cursor::EPOCH).unwrap_or_else(|e| panic!("{e}"));
-    let Step::Send(_) = op.step(now()) else {
-        panic!("no request")
-    };
-    let response = http::Response::builder()
-        .status(200)
-        .header("content-type", "application/json")
-        .body(body.to_vec())
-        .unwrap_or_else(|e| panic!("{e}"));
-    op.on_response(now(), Ok(response));
-    match op.step(now()) {
-        Step::Done(Ok(page)) => page,
-        _ => panic!("the page did not decode"),
-    }
-}
-
 fn decode_mb_s(body: &[u8]) -> f64 {
     let config =
         Config::new("http://127.0.0.1:1", "t.o.k", "bench").unwrap_or_else(|e| panic!("{e}"));
@@ -77,7 +56,7 @@ fn decode_mb_s(body: &[u8]) -> f64 {
         5,
         Duration::from_millis(if quick() { 100 } else { 400 }),
         || {
-            black_box(pull_page(&config, body));
+            black_box(common::pull_page(&config, body, now()));
         },
     );
     body.len() as f64 / secs / 1e6

@@ -201,3 +201,28 @@ pub fn proc_status_kib(field: &str) -> u64 {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
 }
+
+/// One page through [`Pull`](mana_sync_core::ops::Pull): the request, then
+/// `body` as its response, decoded.
+pub fn pull_page(
+    config: &mana_sync_core::Config,
+    body: &[u8],
+    now: Timestamp,
+) -> mana_sync_core::SyncResponse {
+    use mana_sync_core::{ops::Pull, Cursor, Operation, Step};
+    let mut op =
+        Pull::new(config, "todo", "tasks", &Cursor::EPOCH).unwrap_or_else(|e| panic!("{e}"));
+    let Step::Send(_) = op.step(now) else {
+        panic!("no request")
+    };
+    let response = http::Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .unwrap_or_else(|e| panic!("{e}"));
+    op.on_response(now, Ok(response));
+    match op.step(now) {
+        Step::Done(Ok(page)) => page,
+        _ => panic!("the page did not decode"),
+    }
+}

@@ -79,21 +79,8 @@ mod transport;
 // needs. The core stays reachable whole as `mana_sync_core` (never as
 // `core`, which would shadow Rust's own under a glob import).
 pub use mana_sync_core;
-pub use mana_sync_core::crypto::{
-    decrypt_fields, decrypt_value, encrypt_fields, encrypt_value, is_encrypted, to_js_json,
-    CryptoError, FieldCryptoError, Iv, MasterKey, OsRng, PooledOsRng,
-};
-pub use mana_sync_core::fold::{FieldState, FoldReport, Record, Replica};
-pub use mana_sync_core::ops::{ChangeBatch, PullAllOutcome, PushOutcome, StreamEvent};
-pub use mana_sync_core::{
-    crypto, fold, limits, ops, retry, wire, AsyncClient, BadRecord, Batch, BlockingClient,
-    BlockingTransport, Change, ChangeRef, Changes, Clock, Config, Conflict, Cursor, Error,
-    FieldChange, Health, KeyCache, Listing, Op, Operation, Origin, Patch, RetryPolicy,
-    SharedKeyCache, SkippedChange, Stamp, Step, SyncResponse, SystemClock, TableSpec, TimeoutKind,
-    Timestamp, Token, TokenSource, TransportError, TransportOptions,
-};
-/// JSON values, as records and changes hold them (from `serde_json`).
-pub use serde_json::{json, Map, Value};
+pub use mana_sync_core::surface::*;
+pub use mana_sync_core::BlockingTransport;
 
 /// What an application uses, for a glob import:
 /// `use mana_sync_ureq::prelude::*;`. Names nothing that shadows the standard
