@@ -203,6 +203,20 @@ pub enum Error {
         /// What rule was broken.
         reason: String,
     },
+    /// A stream reconnected this many times in a row without delivering
+    /// anything new or reaching the head of any collection (see
+    /// [`crate::ops::Stream::max_stalled`]).
+    #[error(
+        "the stream reconnected {reconnects} times in a row without delivering anything new or \
+         reaching the head of a collection (last failure: {last}); check the server, the \
+         network and the token"
+    )]
+    Stalled {
+        /// Reconnects in a row without progress.
+        reconnects: u32,
+        /// The last failure (bounded text, never a token).
+        last: String,
+    },
     /// A push of several requests failed after some were stored. Each change
     /// is stored in its own transaction, so the failed request may have
     /// stored a prefix of its changes: what is known is a range. Pushing the

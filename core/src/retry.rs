@@ -31,17 +31,29 @@ use crate::{Operation, Step, Timestamp, Token, TransportError};
 /// 502 included). Everything else (other 4xx, an oversized response, a body
 /// that does not decode) is permanent and never retried.
 ///
-/// The defaults are the browser's: 3 attempts in all, waits drawn uniformly
-/// from `0..=min(cap, base · 2^retry)` ("full jitter") with a 0.5 s base and an
-/// 8 s cap. A `Retry-After` header (seconds or an HTTP date) is honoured
-/// instead, up to [`RetryPolicy::max_retry_after`].
+/// **The default rides out an outage of half a minute**: a request that
+/// fails transiently is tried again until 30 s have passed since its first
+/// failure (the last wait is cut so that one more attempt is made at the
+/// end of the budget), each wait drawn from `floor..=min(cap, base ·
+/// 2^retry)` with a 0.25 s floor, a 0.5 s base and an 8 s cap, so that a
+/// restart of the server, or a proxy failing over, does not end a push in
+/// [`crate::Error::PartialPush`]. A `Retry-After` header (seconds or an
+/// HTTP date) is honoured instead, up to [`RetryPolicy::max_retry_after`]
+/// (and the budget). The budget is per request: a push or a paged pull
+/// whose requests fail at different times gets it afresh for each.
+///
+/// [`RetryPolicy::browser`] is what the browser's client does: 3 attempts,
+/// full jitter from zero, no time budget.
 ///
 /// ```
 /// use std::time::Duration;
 /// use mana_sync_core::RetryPolicy;
 ///
-/// let patient = RetryPolicy::default().max_attempts(6).cap(Duration::from_secs(30));
-/// assert_eq!(patient.attempts(), 6);
+/// let policy = RetryPolicy::default();
+/// assert_eq!(policy.budget(), Some(Duration::from_secs(30)));
+/// let patient = policy.budget_of(Some(Duration::from_secs(120))).cap(Duration::from_secs(30));
+/// assert_eq!(patient.budget(), Some(Duration::from_secs(120)));
+/// assert_eq!(RetryPolicy::browser().attempts(), 3);
 /// assert_eq!(RetryPolicy::none().attempts(), 1);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,15 +61,22 @@ pub struct RetryPolicy {
     max_attempts: u32,
     base: Duration,
     cap: Duration,
+    floor: Duration,
+    budget: Option<Duration>,
     max_retry_after: Duration,
 }
+
+/// The default policy's time budget per request.
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(30);
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 3,
+            max_attempts: u32::MAX,
             base: Duration::from_millis(500),
             cap: Duration::from_secs(8),
+            floor: Duration::from_millis(250),
+            budget: Some(DEFAULT_RETRY_BUDGET),
             max_retry_after: Duration::from_secs(60),
         }
     }
@@ -66,10 +85,22 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// One attempt, no retries.
     pub fn none() -> RetryPolicy {
-        RetryPolicy::default().max_attempts(1)
+        RetryPolicy::browser().max_attempts(1)
     }
 
-    /// Attempts in all, the first included (at least 1).
+    /// The browser's policy: 3 attempts in all, waits drawn uniformly from
+    /// `0..=min(8 s, 0.5 s · 2^retry)` ("full jitter"), no time budget.
+    pub fn browser() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 3,
+            floor: Duration::ZERO,
+            budget: None,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// Attempts in all, the first included (at least 1; with a budget,
+    /// whichever runs out first ends the retries).
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
@@ -87,6 +118,19 @@ impl RetryPolicy {
         self
     }
 
+    /// The shortest wait drawn by the backoff (at most the cap).
+    pub fn floor(mut self, floor: Duration) -> Self {
+        self.floor = floor;
+        self
+    }
+
+    /// How long after a request's first failure it is still tried again
+    /// (`None`: as long as attempts are left).
+    pub fn budget_of(mut self, budget: Option<Duration>) -> Self {
+        self.budget = budget;
+        self
+    }
+
     /// The longest wait a server's `Retry-After` can ask for (default 60 s);
     /// a longer one is cut to this.
     pub fn max_retry_after(mut self, max: Duration) -> Self {
@@ -99,32 +143,50 @@ impl RetryPolicy {
         self.max_attempts
     }
 
+    /// The time budget per request.
+    pub fn budget(&self) -> Option<Duration> {
+        self.budget
+    }
+
     /// The wait before retry number `retry` (0 for the first retry): drawn
-    /// uniformly from `0..=min(cap, base · 2^retry)`.
+    /// uniformly from `floor..=min(cap, base · 2^retry)`.
     pub fn backoff(&self, retry: u32, rng: &mut dyn RngCore) -> Duration {
         let ceiling = self
             .base
             .checked_mul(1u32.checked_shl(retry).unwrap_or(u32::MAX))
             .unwrap_or(self.cap)
             .min(self.cap);
-        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        let floor = self.floor.min(self.cap);
+        let span = ceiling.saturating_sub(floor);
+        let nanos = u64::try_from(span.as_nanos()).unwrap_or(u64::MAX);
         if nanos == 0 {
-            return Duration::ZERO;
+            return ceiling.max(floor);
         }
         // Uniform in 0..=nanos; the modulo bias is negligible for jitter.
-        Duration::from_nanos(rng.next_u64() % nanos.saturating_add(1))
+        floor.saturating_add(Duration::from_nanos(
+            rng.next_u64() % nanos.saturating_add(1),
+        ))
     }
 
     /// How long to wait before the next attempt, after attempt number
-    /// `attempt` (1-based) failed transiently, or `None` when none is left.
+    /// `attempt` (1-based) failed transiently `elapsed` after the request's
+    /// first failure, or `None` when none is left.
     fn delay(
         &self,
         attempt: u32,
+        elapsed: Duration,
         retry_after: Option<Duration>,
         rng: &mut dyn RngCore,
     ) -> Option<Duration> {
-        (attempt < self.max_attempts)
-            .then(|| self.wait(attempt.saturating_sub(1), retry_after, rng))
+        if attempt >= self.max_attempts {
+            return None;
+        }
+        let wait = self.wait(attempt.saturating_sub(1), retry_after, rng);
+        match self.budget {
+            None => Some(wait),
+            Some(budget) if elapsed >= budget => None,
+            Some(budget) => Some(wait.min(budget.saturating_sub(elapsed))),
+        }
     }
 
     /// The wait before retry number `retry` (0 for the first): what the
@@ -398,7 +460,10 @@ pub struct Retrying<O> {
     last: Option<Request<Vec<u8>>>,
     /// Attempts made of the request in flight.
     attempt: u32,
-    /// Whether this operation already asked for a fresh token.
+    /// When the request in flight first failed.
+    first_failure: Option<Timestamp>,
+    /// Whether a fresh token was asked for since the last answer that was
+    /// not a 401 (a fresh token refused too ends the retries).
     refreshed: bool,
     pending: Pending,
 }
@@ -413,6 +478,7 @@ impl<O> Retrying<O> {
             auth,
             last: None,
             attempt: 0,
+            first_failure: None,
             refreshed: false,
             pending: Pending::Inner,
         }
@@ -447,7 +513,11 @@ impl<O> Retrying<O> {
             return false;
         };
         match classify(response, now) {
-            Failure::None => false,
+            Failure::None => {
+                self.refreshed = false;
+                self.first_failure = None;
+                false
+            }
             Failure::Unauthorized => {
                 if self.refreshed || !self.auth.refresh(last) {
                     return false;
@@ -457,7 +527,13 @@ impl<O> Retrying<O> {
                 true
             }
             Failure::Transient { retry_after } => {
-                match self.policy.delay(self.attempt, retry_after, &mut self.rng) {
+                self.refreshed = false;
+                let first = *self.first_failure.get_or_insert(now);
+                let elapsed = now.saturating_duration_since(first);
+                match self
+                    .policy
+                    .delay(self.attempt, elapsed, retry_after, &mut self.rng)
+                {
                     Some(wait) => {
                         self.pending = Pending::Wait(wait);
                         true
@@ -488,6 +564,7 @@ impl<O: Operation> Operation for Retrying<O> {
             Pending::Inner => match self.op.step(now) {
                 Step::Send(request) => {
                     self.attempt = 1;
+                    self.first_failure = None;
                     Step::Send(self.send(request))
                 }
                 other => other,
@@ -519,7 +596,7 @@ mod tests {
 
     #[test]
     fn backoff_is_full_jitter_under_a_doubling_cap() {
-        let policy = RetryPolicy::default();
+        let policy = RetryPolicy::browser();
         let mut rng = JitterRng::seeded(1);
         for retry in 0..10 {
             let ceiling = Duration::from_millis(500 * (1u64 << retry)).min(Duration::from_secs(8));
@@ -536,8 +613,29 @@ mod tests {
     }
 
     #[test]
-    fn jitter_covers_the_range() {
+    fn default_waits_have_a_floor_and_a_budget() {
         let policy = RetryPolicy::default();
+        let mut rng = JitterRng::seeded(5);
+        for retry in 0..20 {
+            let w = policy.backoff(retry, &mut rng);
+            assert!(w >= Duration::from_millis(250) && w <= Duration::from_secs(8));
+        }
+        let budget = Duration::from_secs(30);
+        // Within the budget the last wait is cut to end at it; past it, none.
+        assert_eq!(
+            policy.delay(40, Duration::from_millis(29_900), None, &mut rng),
+            Some(Duration::from_millis(100))
+        );
+        assert_eq!(policy.delay(40, budget, None, &mut rng), None);
+        assert_eq!(
+            RetryPolicy::browser().delay(3, Duration::ZERO, None, &mut rng),
+            None
+        );
+    }
+
+    #[test]
+    fn jitter_covers_the_range() {
+        let policy = RetryPolicy::browser();
         let mut rng = JitterRng::seeded(99);
         let draws: Vec<Duration> = (0..1000).map(|_| policy.backoff(0, &mut rng)).collect();
         assert!(draws.iter().any(|d| *d < Duration::from_millis(100)));

@@ -8,9 +8,21 @@
 //! * `now()` is the transaction's start, so a row can become visible after
 //!   a reader has moved its cursor past its `created_at` (a late commit).
 //!
-//! By default the in-memory server has neither (each row gets a strictly
-//! later microsecond and is visible at once); [`crate::MemoryServer::set_races`]
-//! switches them on.
+//! And the stream's own failures, as the real server has them:
+//!
+//! * when a stream's initial query for a collection fails, the server logs
+//!   it, sets that collection's cursor to "now" and sends nothing for it
+//!   (its backlog is skipped, silently);
+//! * a notification is dropped when a subscriber's 32-slot buffer is full,
+//!   so a table's change is not announced until its next push.
+//!
+//! Late commits apply to the stream too: its queries see only committed
+//! rows, so a row that commits after a later row was sent is never sent on
+//! that connection.
+//!
+//! By default the in-memory server has none of these (each row gets a
+//! strictly later microsecond and is visible at once);
+//! [`crate::MemoryServer::set_races`] switches them on.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -34,6 +46,8 @@ pub struct Races {
     equal_times: usize,
     late_every: usize,
     late_lag: Duration,
+    skip_initial_every: usize,
+    drop_notice_every: usize,
 }
 
 impl Races {
@@ -61,6 +75,24 @@ impl Races {
         self.late_lag = lag;
         self
     }
+
+    /// Makes every `every`-th initial query of a stream (counted over all
+    /// streams and collections, in the order they are opened) fail as the
+    /// real server's does: the collection's cursor is set to the server's
+    /// clock and nothing is sent for its backlog. 0 turns it off.
+    pub fn failed_initial_queries(mut self, every: usize) -> Races {
+        self.skip_initial_every = every;
+        self
+    }
+
+    /// Drops every `every`-th notification of a push that a stream hears
+    /// of (counted over all streams), as the real server does when a
+    /// subscriber's buffer is full: that stream does not query for it. 0
+    /// turns it off.
+    pub fn dropped_notifications(mut self, every: usize) -> Races {
+        self.drop_notice_every = every;
+        self
+    }
 }
 
 /// The server's bookkeeping for [`Races`].
@@ -73,6 +105,10 @@ pub(crate) struct RaceState {
     stored: usize,
     /// Rows not committed yet, by event id: when they commit.
     pending: HashMap<String, Timestamp>,
+    /// Initial stream queries made since the races were set.
+    initial_queries: usize,
+    /// Notifications heard by streams since the races were set.
+    notices: usize,
 }
 
 impl RaceState {
@@ -116,6 +152,20 @@ impl RaceState {
                 .unwrap_or(created_at);
             self.pending.insert(event_id.to_owned(), commit);
         }
+    }
+
+    /// Counts an initial stream query: whether it fails.
+    pub(crate) fn initial_query_fails(&mut self) -> bool {
+        self.initial_queries = self.initial_queries.saturating_add(1);
+        let every = self.races.skip_initial_every;
+        every > 0 && self.initial_queries.is_multiple_of(every)
+    }
+
+    /// Counts a notification heard by a stream: whether it is dropped.
+    pub(crate) fn notice_dropped(&mut self) -> bool {
+        self.notices = self.notices.saturating_add(1);
+        let every = self.races.drop_notice_every;
+        every > 0 && self.notices.is_multiple_of(every)
     }
 
     /// Whether the row is visible (committed) at `now`.

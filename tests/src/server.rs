@@ -61,6 +61,20 @@ pub enum Vault {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Dropped;
 
+/// What a new stream connection starts with ([`MemoryServer::stream_open_state`]).
+pub(crate) struct StreamOpen {
+    /// The server's clock, read before the initial queries.
+    pub now: Timestamp,
+    /// How many notices exist (the stream hears of later ones).
+    pub heard: usize,
+    /// Cut after this many events.
+    pub cut_after: Option<usize>,
+    /// Cut after this many bytes.
+    pub cut_bytes: Option<usize>,
+    /// Send nothing at all.
+    pub silent: bool,
+}
+
 #[derive(Default)]
 struct State {
     vaults: HashMap<String, Vault>,
@@ -75,6 +89,8 @@ struct State {
     notices: Vec<Notice>,
     open_streams: usize,
     stream_cut_after: Option<usize>,
+    stream_cut_bytes: Option<usize>,
+    stream_cut_random: Option<(u64, usize)>,
     silent_streams: usize,
     faults: std::collections::VecDeque<Fault>,
     plan: Option<FaultPlan>,
@@ -230,6 +246,20 @@ impl MemoryServer {
         self.state().stream_cut_after = events;
     }
 
+    /// Cuts every stream connection once it has sent `bytes` bytes (heartbeats
+    /// included), in the middle of an event if that is where the count ends;
+    /// `None` stops cutting.
+    pub fn cut_streams_after_bytes(&self, bytes: Option<usize>) {
+        self.state().stream_cut_bytes = bytes;
+    }
+
+    /// Cuts each new stream connection after a number of events drawn from
+    /// `1..=max_events` (seeded: the same draws for the same seed); `None`
+    /// stops it.
+    pub fn cut_streams_randomly(&self, plan: Option<(u64, usize)>) {
+        self.state().stream_cut_random = plan.map(|(seed, max)| (seed, max.max(1)));
+    }
+
     /// The next `n` stream connections send their head and then nothing at
     /// all, not even heartbeats: a dead connection, for idle timeouts.
     pub fn silence_next_streams(&self, n: usize) {
@@ -321,17 +351,43 @@ impl MemoryServer {
 
     /// For a new stream: the clock, how many notices exist, and the
     /// switches that apply to it. Counts the stream as open.
-    pub(crate) fn stream_open_state(&self) -> (Timestamp, usize, Option<usize>, bool) {
+    pub(crate) fn stream_open_state(&self) -> StreamOpen {
         let mut s = self.state();
         s.open_streams += 1;
         let silent = s.silent_streams > 0;
         s.silent_streams = s.silent_streams.saturating_sub(1);
-        (
-            self.now_locked(&s),
-            s.notices.len(),
-            s.stream_cut_after,
+        let random = s.stream_cut_random.as_mut().map(|(seed, max)| {
+            // SplitMix64: a new draw per connection.
+            *seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = *seed;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            let draw = usize::try_from(z % (*max as u64)).unwrap_or(0);
+            draw.saturating_add(1)
+        });
+        let cut_after = match (s.stream_cut_after, random) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        StreamOpen {
+            now: self.now_locked(&s),
+            heard: s.notices.len(),
+            cut_after,
+            cut_bytes: s.stream_cut_bytes,
             silent,
-        )
+        }
+    }
+
+    /// Counts an initial stream query: whether it fails ([`Races`]).
+    pub(crate) fn initial_query_fails(&self) -> bool {
+        self.state().races.initial_query_fails()
+    }
+
+    /// Counts a notification heard by a stream: whether it is dropped
+    /// ([`Races`]).
+    pub(crate) fn notice_dropped(&self) -> bool {
+        self.state().races.notice_dropped()
     }
 
     pub(crate) fn stream_closed(&self) {
@@ -364,9 +420,12 @@ impl MemoryServer {
         limit: usize,
     ) -> Vec<Row> {
         let s = self.state();
+        // The stream's queries see only committed rows (late commits).
+        let now = self.now_locked(&s);
         after(&s.logs, user, from)
             .iter()
             .filter(|r| r.app_id == app && r.table == table && r.client_id != client)
+            .filter(|r| s.races.visible(&r.event_id, now))
             .take(limit)
             .cloned()
             .collect()

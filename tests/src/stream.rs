@@ -48,8 +48,12 @@ pub struct StreamSession {
     heard: usize,
     /// Events sent on this connection.
     sent: usize,
+    /// Bytes sent on this connection.
+    sent_bytes: usize,
     /// Cut the connection after this many events.
     cut_after: Option<usize>,
+    /// Cut the connection after this many bytes.
+    cut_bytes: Option<usize>,
     /// Send nothing at all (a dead connection).
     silent: bool,
 }
@@ -73,7 +77,7 @@ impl StreamSession {
         collections: Vec<String>,
         since: Timestamp,
     ) -> StreamSession {
-        let (now, heard, cut_after, silent) = server.stream_open_state();
+        let open = server.stream_open_state();
         let mut session = StreamSession {
             server,
             user,
@@ -82,18 +86,23 @@ impl StreamSession {
             since,
             cursors: BTreeMap::new(),
             ready: Default::default(),
-            heard,
+            heard: open.heard,
             sent: 0,
-            cut_after,
-            silent,
+            sent_bytes: 0,
+            cut_after: open.cut_after,
+            cut_bytes: open.cut_bytes,
+            silent: open.silent,
         };
         for table in collections {
             if session.cursors.contains_key(&table) {
                 continue;
             }
-            // The clock is read before the initial queries.
-            session.cursors.insert(table.clone(), now);
-            session.query(&table, since);
+            // The clock is read before the initial queries; a query that
+            // fails leaves the cursor there and sends nothing (Races).
+            session.cursors.insert(table.clone(), open.now);
+            if !session.server.initial_query_fails() {
+                session.query(&table, since);
+            }
         }
         session
     }
@@ -107,6 +116,17 @@ impl StreamSession {
     /// number of events).
     pub fn is_cut(&self) -> bool {
         self.cut_after.is_some_and(|n| self.sent >= n)
+            || self.cut_bytes.is_some_and(|n| self.sent_bytes >= n)
+    }
+
+    /// Counts `event` as sent, cut to what the byte limit leaves of it.
+    fn send(&mut self, mut event: Vec<u8>) -> Vec<u8> {
+        if let Some(limit) = self.cut_bytes {
+            event.truncate(limit.saturating_sub(self.sent_bytes));
+        }
+        self.sent += 1;
+        self.sent_bytes = self.sent_bytes.saturating_add(event.len());
+        event
     }
 
     /// The next event ready to send, reading the notices of pushes made
@@ -123,6 +143,7 @@ impl StreamSession {
                 if notice.user != self.user
                     || notice.app != self.app
                     || notice.client == self.client
+                    || self.server.notice_dropped()
                 {
                     continue;
                 }
@@ -134,8 +155,7 @@ impl StreamSession {
             }
         }
         let event = self.ready.pop_front()?;
-        self.sent += 1;
-        Some(event)
+        Some(self.send(event))
     }
 
     /// Counts a heartbeat as a sent event (for the cut switch).
@@ -143,8 +163,7 @@ impl StreamSession {
         if self.silent || self.is_cut() {
             return None;
         }
-        self.sent += 1;
-        Some(HEARTBEAT.to_vec())
+        Some(self.send(HEARTBEAT.to_vec()))
     }
 
     /// Queues the event of `table`'s rows after `from`, if any, and moves

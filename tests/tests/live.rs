@@ -45,7 +45,7 @@ fn expected_waits(seed: u64, n: u32) -> Vec<Duration> {
     let op_seed = aes_gcm_rng_next(&mut client_rng);
     let mut rng = R::seeded(op_seed);
     (0..n)
-        .map(|i| RetryPolicy::default().backoff(i, &mut rng))
+        .map(|i| RetryPolicy::browser().backoff(i, &mut rng))
         .collect()
 }
 
@@ -61,6 +61,7 @@ fn retries_wait_the_pinned_schedule_then_succeed_blocking() {
     let net = InProcess::default();
     let client = net
         .blocking_client(config("a"))
+        .with_retry(RetryPolicy::browser())
         .with_jitter(JitterRng::seeded(42));
     net.server().fail_next_requests(2, Fault::Unavailable);
     let before = net.clock().now();
@@ -89,6 +90,7 @@ async fn retries_wait_the_same_schedule_async() {
     let net = InProcess::default();
     let client = net
         .async_client(config("a"))
+        .with_retry(RetryPolicy::browser())
         .with_jitter(JitterRng::seeded(42));
     net.server().fail_next_requests(2, Fault::BadGatewayHtml);
     let before = net.clock().now();
@@ -100,9 +102,31 @@ async fn retries_wait_the_same_schedule_async() {
 }
 
 #[test]
-fn retries_give_up_after_three_attempts() {
+fn the_default_policy_retries_for_thirty_seconds() {
     let net = InProcess::default();
     let client = net.blocking_client(config("a"));
+    net.server().fail_next_requests(1000, Fault::Unavailable);
+    let before = net.clock().now();
+    let e = client.pull("todo", "tasks", &Cursor::EPOCH).unwrap_err();
+    assert!(matches!(e, Error::Server { status: 503, .. }), "{e}");
+    // The last attempt is made when the budget ends, not before.
+    let waited = net.clock().now().saturating_duration_since(before);
+    assert_eq!(waited, Duration::from_secs(30));
+    let attempts = net.server().request_count();
+    assert!((5..=121).contains(&attempts), "{attempts}");
+    // An outage shorter than the budget is ridden out.
+    let net = InProcess::default();
+    let client = net.blocking_client(config("a"));
+    net.server().fail_next_requests(6, Fault::Unavailable);
+    assert!(client.pull("todo", "tasks", &Cursor::EPOCH).is_ok());
+}
+
+#[test]
+fn retries_give_up_after_three_attempts() {
+    let net = InProcess::default();
+    let client = net
+        .blocking_client(config("a"))
+        .with_retry(RetryPolicy::browser());
     net.server().fail_next_requests(3, Fault::Unavailable);
     let e = client.pull("todo", "tasks", &Cursor::EPOCH).unwrap_err();
     assert!(matches!(e, Error::Server { status: 503, .. }), "{e}");
@@ -275,6 +299,9 @@ fn take_changes(
     let mut reconnects = 0;
     for event in events {
         match event.unwrap() {
+            // A batch of another requested collection may only say that its
+            // cursor moved.
+            StreamEvent::Changes(batch) if batch.changes.is_empty() => {}
             StreamEvent::Changes(batch) => {
                 assert_eq!(batch.collection, "tasks");
                 changes.extend(batch.changes);
@@ -390,23 +417,29 @@ fn stream_completes_a_has_more_batch_by_pulling() {
     let net = InProcess::default();
     let writer = net.blocking_client(config("writer"));
     let reader = net.blocking_client(config("reader"));
+    writer.push("todo", &inserts(0..1), &Cursor::EPOCH).unwrap();
+    let mut events = reader.stream("todo", &["tasks"], &Cursor::EPOCH).unwrap();
+    let (first, _) = take_changes(events.by_ref(), 1);
+    assert_eq!(ids(&first), ["t-0"]);
+    let pulls = |net: &InProcess| {
+        net.server()
+            .received()
+            .iter()
+            .filter(|r| r.uri.contains("/pull?"))
+            .count()
+    };
+    let before = pulls(&net);
+    // One live event of 1000 with hasMore, completed by a pull.
     writer
-        .push("todo", &inserts(0..1500), &Cursor::EPOCH)
+        .push("todo", &inserts(1..1500), &Cursor::EPOCH)
         .unwrap();
-    let events = reader.stream("todo", &["tasks"], &Cursor::EPOCH).unwrap();
-    let (changes, _) = take_changes(events, 1500);
-    assert_eq!(changes.len(), 1500);
+    let (changes, _) = take_changes(events.by_ref(), 1499);
+    assert_eq!(changes.len(), 1499);
     let mut got = ids(&changes);
+    got.sort();
     got.dedup();
-    assert_eq!(got.len(), 1500);
-    // One pull completed the batch.
-    let pulls = net
-        .server()
-        .received()
-        .iter()
-        .filter(|r| r.uri.contains("/pull?"))
-        .count();
-    assert_eq!(pulls, 1);
+    assert_eq!(got.len(), 1499);
+    assert_eq!(pulls(&net), before + 1);
 }
 
 #[test]
@@ -417,14 +450,16 @@ fn stream_detects_a_silent_server_and_reconnects() {
     writer.push("todo", &inserts(0..2), &Cursor::EPOCH).unwrap();
     net.server().silence_next_streams(1);
     let mut events = reader.stream("todo", &["tasks"], &Cursor::EPOCH).unwrap();
-    match events.next().unwrap().unwrap() {
-        StreamEvent::Reconnecting { reason, .. } => {
-            assert!(reason.contains("no data"), "{reason}")
-        }
-        other => panic!("{other:?}"),
-    }
-    let (changes, _) = take_changes(events, 2);
+    // Caught up by a pull, then the connection is silent and given up.
+    let (changes, _) = take_changes(events.by_ref(), 2);
     assert_eq!(ids(&changes), ["t-0", "t-1"]);
+    let reason = events
+        .find_map(|e| match e.unwrap() {
+            StreamEvent::Reconnecting { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .unwrap();
+    assert!(reason.contains("no data"), "{reason}");
 }
 
 #[test]
@@ -444,15 +479,15 @@ fn stream_reconnects_through_faults_and_stops_on_permanent_errors() {
             retry_after: "4".into(),
         },
     );
+    let before = net.clock().now();
     let mut events = reader.stream("todo", &["tasks"], &Cursor::EPOCH).unwrap();
-    for _ in 0..2 {
-        match events.next().unwrap().unwrap() {
-            StreamEvent::Reconnecting { wait, .. } => assert_eq!(wait, Duration::from_secs(4)),
-            other => panic!("{other:?}"),
-        }
-    }
+    // The catch-up pull waits as each 429 asks, then delivers.
     let (changes, _) = take_changes(events.by_ref(), 1);
     assert_eq!(ids(&changes), ["t-1"]);
+    assert_eq!(
+        net.clock().now().saturating_duration_since(before),
+        Duration::from_secs(8)
+    );
     drop(events);
 
     net.server().set_sync_active("u-1", false);
@@ -547,18 +582,22 @@ fn stream_over_ureq_live_cut_silence_and_drop() {
     writer.push("todo", &inserts(0..3), &Cursor::EPOCH).unwrap();
     server.server().silence_next_streams(1);
     let mut events = reader.stream("todo", &["tasks"], &Cursor::EPOCH).unwrap();
-    let (first, reconnects) = take_changes(events.by_ref(), 3);
+    // Caught up by a pull; then the first connection is silent.
+    let (first, _) = take_changes(events.by_ref(), 3);
     assert_eq!(ids(&first), ["t-0", "t-1", "t-2"]);
+    writer.push("todo", &inserts(3..4), &Cursor::EPOCH).unwrap();
+    let (next, reconnects) = take_changes(events.by_ref(), 1);
+    assert_eq!(ids(&next), ["t-3"]);
     assert_eq!(reconnects, 1, "the silent connection was given up");
     // A push by another client shows up live.
-    writer.push("todo", &inserts(3..4), &Cursor::EPOCH).unwrap();
+    writer.push("todo", &inserts(4..5), &Cursor::EPOCH).unwrap();
     let (live, _) = take_changes(events.by_ref(), 1);
-    assert_eq!(ids(&live), ["t-3"]);
+    assert_eq!(ids(&live), ["t-4"]);
     // Cut after every event from now on: still nothing lost or repeated.
     server.server().cut_streams_after(Some(1));
-    writer.push("todo", &inserts(4..8), &Cursor::EPOCH).unwrap();
+    writer.push("todo", &inserts(5..9), &Cursor::EPOCH).unwrap();
     let (rest, _) = take_changes(events.by_ref(), 4);
-    assert_eq!(ids(&rest), ["t-4", "t-5", "t-6", "t-7"]);
+    assert_eq!(ids(&rest), ["t-5", "t-6", "t-7", "t-8"]);
     drop(events);
     assert_eq!(until_closed(server.server()), 0);
 }
@@ -586,14 +625,25 @@ async fn stream_over_hyper_live_cut_silence_and_drop() {
     let mut got = Vec::new();
     let mut reconnects = 0;
     while got.len() < 3 {
+        if let StreamEvent::Changes(b) = events.next().await.unwrap().unwrap() {
+            got.extend(b.changes);
+        }
+    }
+    assert_eq!(ids(&got), ["t-0", "t-1", "t-2"]);
+    // Caught up by a pull; then the first connection is silent.
+    writer
+        .push("todo", &inserts(7..8), &Cursor::EPOCH)
+        .await
+        .unwrap();
+    while got.len() < 4 {
         match events.next().await.unwrap().unwrap() {
             StreamEvent::Changes(b) => got.extend(b.changes),
             StreamEvent::Reconnecting { .. } => reconnects += 1,
             _ => {}
         }
     }
-    assert_eq!(ids(&got), ["t-0", "t-1", "t-2"]);
-    assert_eq!(reconnects, 1);
+    assert_eq!(ids(&got[3..]), ["t-7"]);
+    assert_eq!(reconnects, 1, "the silent connection was given up");
     server.server().cut_streams_after(Some(1));
     writer
         .push("todo", &inserts(3..7), &Cursor::EPOCH)

@@ -302,9 +302,29 @@ impl<T: BlockingTransport> BlockingClient<T> {
         Ok(StreamIter::new(self, op, None))
     }
 
-    /// Keeps `replica` current: streams `collections` from the cursors the
-    /// replica holds, applies each batch to it (and moves its cursor)
-    /// before handing the event on.
+    /// The live changes of `collections` for `replica`, which the stream
+    /// does not hold: it starts from the replica's read point and knows what
+    /// the replica's reads delivered ([`crate::ops::Stream::for_replica`]);
+    /// fold each batch in with [`ChangeBatch::apply_to`] and read the
+    /// replica freely in between. What `watch_into` does, for an app that
+    /// reads and writes while watching.
+    ///
+    /// [`ChangeBatch::apply_to`]: crate::ops::ChangeBatch::apply_to
+    pub fn stream_from(
+        &self,
+        app_id: &str,
+        collections: &[&str],
+        replica: &Replica,
+    ) -> Result<StreamIter<'_, T>, Error> {
+        let op = stream::stream_from(&self.settings, app_id, collections, replica)?;
+        Ok(StreamIter::new(self, op, None))
+    }
+
+    /// Keeps `replica` current: streams `collections` from the replica's
+    /// read point ([`BlockingClient::stream_from`]) and folds each batch
+    /// into it (cursor and delivered ids included) before handing the
+    /// event on. The iterator holds the replica; to read it while watching,
+    /// use `stream_from`.
     pub fn watch_into<'a>(
         &'a self,
         app_id: &str,
@@ -401,7 +421,7 @@ impl<T: BlockingTransport> Iterator for StreamIter<'_, T> {
                 }
                 StreamStep::Event(event) => {
                     if let Some(replica) = self.replica.as_deref_mut() {
-                        stream::apply(replica, &event, settings.now());
+                        stream::apply(replica, &event);
                     }
                     return Some(Ok(event));
                 }

@@ -1,43 +1,42 @@
 //! The stream on both facades: building it from a client's settings, and
-//! what both drivers do with each [`StreamStep`] apart from the IO itself.
+//! what both drivers do with each [`StreamEvent`] apart from the IO itself.
 
 use crate::fold::Replica;
 use crate::ops::{Stream, StreamEvent};
-use crate::{Cursor, Error, Timestamp};
+use crate::{Cursor, Error};
 
 use super::Settings;
 
 /// The stream of `collections` from `since`, with the client's retry
-/// policy, jitter and token source.
+/// policy, jitter, token source and own-changes setting.
 pub(crate) fn stream(
     settings: &Settings,
     app_id: &str,
     collections: &[&str],
     since: &Cursor,
 ) -> Result<Stream, Error> {
-    Ok(configured(
+    let stream = configured(
         settings,
         Stream::new(&settings.config, app_id, collections, since)?,
-    ))
+    );
+    Ok(if settings.include_own {
+        stream.including_own_changes()
+    } else {
+        stream
+    })
 }
 
-/// The stream of `collections`, each from the cursor `replica` keeps for it.
+/// The stream of `collections` into `replica`, from its read point
+/// ([`Stream::for_replica`]).
 pub(crate) fn stream_from(
     settings: &Settings,
     app_id: &str,
     collections: &[&str],
     replica: &Replica,
 ) -> Result<Stream, Error> {
-    let cursors = collections
-        .iter()
-        .map(|c| {
-            let cursor = replica.cursor(c).cloned().unwrap_or(Cursor::EPOCH);
-            ((*c).to_owned(), cursor)
-        })
-        .collect();
     Ok(configured(
         settings,
-        Stream::from_cursors(&settings.config, app_id, cursors)?,
+        Stream::for_replica(&settings.config, app_id, collections, replica)?,
     ))
 }
 
@@ -48,11 +47,10 @@ fn configured(settings: &Settings, stream: Stream) -> Stream {
         .auth(settings.auth.clone())
 }
 
-/// Applies a batch to `replica` and moves its cursor (what `watch_into`
-/// does with each event before handing it on).
-pub(crate) fn apply(replica: &mut Replica, event: &StreamEvent, now: Timestamp) {
+/// Folds a batch into `replica` (what `watch_into` does with each event
+/// before handing it on).
+pub(crate) fn apply(replica: &mut Replica, event: &StreamEvent) {
     if let StreamEvent::Changes(batch) = event {
-        replica.apply_all(&batch.changes, now);
-        replica.set_cursor(&batch.collection, batch.cursor.clone());
+        batch.apply_to(replica);
     }
 }

@@ -40,22 +40,61 @@ impl SeenKey {
     pub fn of(change: &Change) -> SeenKey {
         match &change.event_id {
             Some(id) => SeenKey::Event(id.clone()),
-            None => SeenKey::Content(content_digest(change)),
+            None => SeenKey::content_of(change),
         }
+    }
+
+    /// The key of `change` by its content alone, whether or not it carries
+    /// an `eventId`: what the stream (whose changes carry none) and a pull
+    /// (whose changes do) have in common. `eventId`, `schemaVersion` and
+    /// `spaceId` are left out, since a pull carries them and the stream
+    /// omits them.
+    ///
+    /// ```
+    /// use mana_sync_core::fold::SeenKey;
+    /// use mana_sync_core::Change;
+    ///
+    /// let streamed = Change::hard_delete("tasks", "t-1");
+    /// let mut pulled = streamed.clone();
+    /// pulled.event_id = Some("e-1".into());
+    /// pulled.space_id = Some("s-1".into());
+    /// assert_eq!(SeenKey::content_of(&pulled), SeenKey::of(&streamed));
+    /// ```
+    pub fn content_of(change: &Change) -> SeenKey {
+        SeenKey::Content(format!("{:032x}", SeenKey::content_digest(change)))
+    }
+
+    /// The digest behind [`SeenKey::content_of`]: FNV-1a over the change's
+    /// JSON without `eventId`, `schemaVersion` and `spaceId`, 128 bits.
+    /// Stable across runs and builds (a saved [`Seen`] keeps working after
+    /// an upgrade).
+    pub(crate) fn content_digest(change: &Change) -> u128 {
+        if change.event_id.is_none() && change.schema_version.is_none() && change.space_id.is_none()
+        {
+            return fnv1a(change);
+        }
+        let mut bare = change.clone();
+        bare.event_id = None;
+        bare.schema_version = None;
+        bare.space_id = None;
+        fnv1a(&bare)
     }
 }
 
-/// FNV-1a over the change's JSON, 128 bits, as 32 hex digits. Stable across
-/// runs and builds (a saved [`Seen`] keeps working after an upgrade).
-fn content_digest(change: &Change) -> String {
+/// FNV-1a over the change's JSON, 128 bits.
+fn fnv1a(change: &Change) -> u128 {
     const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
     const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
     // Serialising a Change (strings, JSON values) cannot fail.
     let bytes = serde_json::to_vec(change).unwrap_or_default();
-    let hash = bytes
+    bytes
         .iter()
-        .fold(OFFSET, |h, b| (h ^ u128::from(*b)).wrapping_mul(PRIME));
-    format!("{hash:032x}")
+        .fold(OFFSET, |h, b| (h ^ u128::from(*b)).wrapping_mul(PRIME))
+}
+
+#[cfg(test)]
+fn content_digest(change: &Change) -> String {
+    format!("{:032x}", fnv1a(change))
 }
 
 thread_local! {
@@ -176,6 +215,25 @@ impl Seen {
     /// Whether nothing is remembered.
     pub fn is_empty(&self) -> bool {
         self.events.is_empty() && self.contents.is_empty()
+    }
+
+    /// Every key remembered, with its bound.
+    pub fn entries(&self) -> impl Iterator<Item = (SeenKey, Timestamp)> + '_ {
+        let events = self
+            .events
+            .iter()
+            .map(|(k, b)| (SeenKey::Event(k.clone()), b.timestamp()));
+        let contents = self
+            .contents
+            .iter()
+            .map(|(k, b)| (SeenKey::Content(k.clone()), b.timestamp()));
+        events.chain(contents)
+    }
+
+    /// The latest bound of a change remembered by content, if any: a read
+    /// that starts after it cannot bring back one of those.
+    pub(crate) fn contents_until(&self) -> Option<Timestamp> {
+        self.contents.values().map(Cursor::timestamp).max()
     }
 
     /// Adds everything `other` remembers.

@@ -15,5 +15,8 @@ pub use pull::Pull;
 pub use pull_all::{PullAll, PullAllOutcome, DEFAULT_MAX_PAGES};
 pub use pull_into::PullInto;
 pub use push::{Push, PushOutcome};
-pub use stream::{ChangeBatch, Stream, StreamEvent, StreamStep};
+pub use stream::{
+    ChangeBatch, Stream, StreamEvent, StreamStep, DEFAULT_MAX_STALLED, DEFAULT_RECHECK_EVERY,
+    DEFAULT_STALL_AFTER,
+};
 pub use vault_key::VaultKey;

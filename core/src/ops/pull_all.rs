@@ -195,6 +195,11 @@ pub struct PullAll {
     boundary: Option<Cursor>,
     /// What to skip as delivered before ([`PullAll::skipping`]).
     seen: Seen,
+    /// The latest bound of what `seen` knows by content only (a stream's
+    /// deliveries): pages that start after it need no content check.
+    contents_until: Option<Timestamp>,
+    /// The `since` of the request in flight.
+    page_since: Cursor,
     /// What the previous page delivered, to recognise its re-read tail.
     previous: PageKeys,
     /// What this page delivers (becomes `previous` for the next one).
@@ -236,6 +241,8 @@ impl PullAll {
             since: since.clone(),
             boundary: None,
             seen: Seen::new(),
+            contents_until: None,
+            page_since: since.clone(),
             previous: PageKeys::default(),
             current: PageKeys::default(),
             refreshed: Vec::new(),
@@ -287,6 +294,7 @@ impl PullAll {
     /// them in [`PullAllOutcome::repeated`].
     pub fn skipping(mut self, seen: Seen) -> PullAll {
         self.seen.merge(seen);
+        self.contents_until = self.seen.contents_until();
         self
     }
 
@@ -348,12 +356,20 @@ impl PullAll {
         self.current.clear(changes.len());
         let (earlier, previous, current) = (&self.seen, &self.previous, &mut self.current);
         let (repeated, refreshed) = (&mut self.repeated, &mut self.refreshed);
+        // A change delivered by the stream is remembered by its content (the
+        // stream sends no eventId): look for it by content too, on pages
+        // that reach back far enough.
+        let by_content = self
+            .contents_until
+            .is_some_and(|until| until > self.page_since.timestamp());
         changes.retain(|change| {
             let new = match change.event_id_bytes() {
                 Some(id) => {
-                    !earlier.contains_event(std::str::from_utf8(&id).unwrap_or_default())
-                        && !previous.events.contains(&id)
-                        && current.events.insert(id)
+                    let delivered_before = earlier
+                        .contains_event(std::str::from_utf8(&id).unwrap_or_default())
+                        || (by_content
+                            && earlier.contains(&SeenKey::content_of(&change.to_change())));
+                    !delivered_before && !previous.events.contains(&id) && current.events.insert(id)
                 }
                 None => match key_of(change) {
                     SeenKey::Content(digest) => {
@@ -443,6 +459,7 @@ impl Operation for PullAll {
             State::Next => {
                 match pull_request(&self.config, &self.app_id, &self.collection, &self.since) {
                     Ok(mut request) => {
+                        self.page_since = self.since.clone();
                         if self.include_own {
                             if let Err(e) = reader_header(&self.config, &mut request) {
                                 return Step::Done(Err(e));

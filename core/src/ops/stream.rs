@@ -1,17 +1,19 @@
 //! [`Stream`]: the live change stream, `GET {base}/sync/{appId}/stream`, as a
-//! state machine that reconnects, completes `hasMore` batches by pulling, and
-//! de-duplicates what a resume re-sends.
+//! state machine that catches up by pulling, re-reads what a live
+//! connection may have missed, completes `hasMore` batches, reconnects, and
+//! de-duplicates everything it reads twice.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{header, Method, Request, Response};
 
 use super::dedup::Delivered;
+use super::pull::reader_header;
 use super::PullAll;
 use crate::endpoint::{authed, check_segment, uri};
-use crate::fold::DEFAULT_OVERLAP;
+use crate::fold::{FoldReport, Replica, Seen, SeenKey, DEFAULT_OVERLAP};
 use crate::response::check_status;
 use crate::retry::{classify, Auth, Failure, JitterRng, Retrying};
 use crate::sse::{SseDecoder, SseEvent};
@@ -29,11 +31,24 @@ const ERROR_BODY_CAP: usize = 64 * 1024;
 /// connection.
 const MAX_EVENT_BYTES: usize = 64 * 1024 * 1024;
 
+/// How often every streamed collection is pulled by default, connection or
+/// not ([`Stream::recheck_every`]).
+pub const DEFAULT_RECHECK_EVERY: Duration = Duration::from_secs(60);
+
+/// Reconnects in a row without progress after which the stream says so
+/// with [`StreamEvent::Stalled`] by default ([`Stream::stall_after`]).
+pub const DEFAULT_STALL_AFTER: u32 = 3;
+
+/// Reconnects in a row without progress after which the stream ends with
+/// [`Error::Stalled`] by default ([`Stream::max_stalled`]).
+pub const DEFAULT_MAX_STALLED: u32 = 100;
+
 /// What the stream hands to the app.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum StreamEvent {
-    /// Other clients' changes to one of the requested collections.
+    /// Other clients' changes to one of the requested collections (or only
+    /// a cursor that moved).
     Changes(ChangeBatch),
     /// The server's heartbeat: the connection is alive and nothing new
     /// arrived.
@@ -47,6 +62,16 @@ pub enum StreamEvent {
         /// Why (bounded text, never a token).
         reason: String,
     },
+    /// The stream has reconnected `reconnects` times in a row without
+    /// delivering anything new or reaching the head of a collection: the
+    /// server or the network is failing it. It goes on trying (until
+    /// [`Stream::max_stalled`]); this says that nothing is arriving.
+    Stalled {
+        /// Reconnects in a row without progress.
+        reconnects: u32,
+        /// The last failure (bounded text, never a token).
+        reason: String,
+    },
 }
 
 /// Changes of one collection, in the server's order, with no change the
@@ -55,13 +80,53 @@ pub enum StreamEvent {
 pub struct ChangeBatch {
     /// The collection (table).
     pub collection: String,
-    /// The changes, oldest first.
+    /// The changes, oldest first (none when only the cursor moved).
     pub changes: Vec<Change>,
-    /// Where the collection now stands: resume from here (verbatim).
+    /// Where a later read of the collection should resume (verbatim; a
+    /// reader holds it back by its overlap): everything before it was
+    /// delivered, or will be by this stream. It moves when the stream's
+    /// pulls confirm what it read live, so it can stay behind the newest
+    /// change delivered; re-reading from it is cheap and de-duplicated.
     pub cursor: Cursor,
     /// Changes the server sent that were malformed and dropped (reported,
     /// never applied; the cursor moved past them).
     pub skipped: Vec<SkippedChange>,
+    /// The keys of `changes`, with their bounds, for a replica's memory.
+    delivered: Vec<(SeenKey, Timestamp)>,
+}
+
+impl ChangeBatch {
+    /// Folds the batch into `replica` in one call: applies its changes,
+    /// moves the collection's cursor and remembers what was delivered
+    /// ([`Replica::set_read`]), so that a later read ([`super::PullInto`],
+    /// a stream started from the replica) counts these changes as repeated
+    /// instead of applying them again.
+    ///
+    /// This is what `watch_into` does with each batch; with
+    /// [`crate::AsyncClient::stream_from`] an app keeps its replica to
+    /// itself and calls this between reads.
+    ///
+    /// ```
+    /// use mana_sync_core::fold::Replica;
+    /// use mana_sync_core::ops::{ChangeBatch, StreamEvent};
+    ///
+    /// fn on_event(replica: &mut Replica, event: &StreamEvent) {
+    ///     if let StreamEvent::Changes(batch) = event {
+    ///         let report = batch.apply_to(replica);
+    ///         println!("{} applied; {} records", report.applied, replica.len(&batch.collection));
+    ///     }
+    /// }
+    /// # let _ = on_event;
+    /// ```
+    pub fn apply_to(&self, replica: &mut Replica) -> FoldReport {
+        let report = replica.apply_all(&self.changes, Timestamp::UNIX_EPOCH);
+        let mut seen = Seen::new();
+        for (key, bound) in &self.delivered {
+            seen.insert(key.clone(), *bound);
+        }
+        replica.set_read(&self.collection, self.cursor.clone(), seen);
+        report
+    }
 }
 
 /// What [`Stream`] wants next. A driver answers each with the matching
@@ -83,19 +148,31 @@ pub enum StreamStep {
     /// Hand this event to the app, then step again.
     Event(StreamEvent),
     /// The stream ended for good with this error (a permanent one, e.g. a
-    /// refused token, or the reconnect limit was reached). Drop the body.
+    /// refused token, or a limit was reached). Drop the body.
     Done(Error),
 }
 
+/// Why a collection is being pulled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    /// Before (re)connecting, from its cursor.
+    CatchUp,
+    /// While connected: what the connection may have missed (late commits,
+    /// a skipped backlog, a dropped notification), from its cursor.
+    Recheck,
+    /// The rest of a batch that said `hasMore`, from just before its end.
+    Complete,
+}
+
 enum Phase {
-    /// About to (re)connect: pull the collections behind, then open.
+    /// About to (re)connect: pull the collections, then open.
     Connect,
-    /// Pulling `collection` before (re)connecting, or to complete a batch
-    /// that said `hasMore` (`streaming`: the body stays open).
+    /// Pulling `collection`; the body stays open unless catching up.
     Pulling {
         collection: String,
         pull: Box<Retrying<PullAll>>,
-        streaming: bool,
+        purpose: Purpose,
+        started: Timestamp,
     },
     /// Waiting for the head.
     Opening,
@@ -113,36 +190,106 @@ enum Phase {
     Finished,
 }
 
-/// The live change stream of some collections of an app.
+/// What the stream knows of one collection.
+struct Track {
+    /// The resume point: where the last pull of the collection from its
+    /// cursor ended (or the cursor the stream started from). Every pull
+    /// from it, held back by the overlap, reads what a live connection may
+    /// have missed since.
+    cursor: Cursor,
+    /// The first pull starts at the cursor exactly (the caller has what
+    /// lies before it); later ones hold it back by the overlap.
+    exact: bool,
+    /// Pulled in this connection round.
+    caught_up: bool,
+    /// When the connection last delivered a batch of it: its late commits
+    /// may become visible up to an overlap later.
+    last_batch: Option<Timestamp>,
+    /// When the next re-read of what the connection delivered is due.
+    recheck_at: Option<Timestamp>,
+    /// When the next periodic pull is due.
+    periodic_at: Option<Timestamp>,
+    /// The point after which the server may still send (again) what it has
+    /// on this connection: the connection's `since` until the collection's
+    /// first event on it, then that event's `syncedUntil`.
+    server_view: Timestamp,
+}
+
+impl Track {
+    fn new(cursor: Cursor, exact: bool) -> Track {
+        Track {
+            cursor,
+            exact,
+            caught_up: false,
+            last_batch: None,
+            recheck_at: None,
+            periodic_at: None,
+            server_view: Timestamp::UNIX_EPOCH,
+        }
+    }
+}
+
+/// The live change stream of some collections of an app, lossless on the
+/// real server.
 ///
-/// It opens `/sync/{app}/stream?collections=..&since=..`, turns `changes`
-/// events into [`ChangeBatch`]es and heartbeats into
-/// [`StreamEvent::Heartbeat`], keeps a cursor per collection, pulls the rest
-/// of a batch that says `hasMore` before going on, and after a cut (a
-/// dropped connection, silence past the idle timeout, a 5xx) waits with the
-/// [`RetryPolicy`]'s backoff and reconnects from its cursors.
+/// It keeps a cursor per collection and works in rounds: **catch up** (pull
+/// every collection from its cursor to the head), **open** the stream from
+/// there, and hand out `changes` events as [`ChangeBatch`]es and heartbeats
+/// as [`StreamEvent::Heartbeat`]. After a cut (a dropped connection,
+/// silence past the idle timeout, a 5xx) it waits with the
+/// [`RetryPolicy`]'s backoff and starts the next round.
+///
+/// A live connection alone loses changes on the real server (PROTOCOL.md):
+/// a row that commits after a later row was sent is never sent on that
+/// connection, the server skips a collection's backlog when its initial
+/// query fails, drops notifications when a subscriber is slow, and hears
+/// only its own instance's pushes. So, while connected, the stream also
+/// **re-reads**:
+///
+/// * after a batch arrives for a collection, it pulls that collection from
+///   its cursor (held back by the overlap) once the overlap has passed: at
+///   most one pending per collection, so a busy collection costs one pull
+///   per overlap (5 s by default: 12 a minute), and an idle one none;
+/// * every [`Stream::recheck_every`] (a minute by default), it pulls every
+///   collection the same way: one request a minute per idle collection.
+///
+/// These pulls run between events (at the first event or heartbeat after
+/// they fall due: the server sends a heartbeat every 30 s). Each re-reads
+/// what arrived since the collection's last pull: about twice the bytes of
+/// a busy collection's changes in all, and nothing of an idle one beyond
+/// the changes of its overlap window.
 ///
 /// What it promises, within one `Stream`:
 ///
-/// * **nothing is lost**: every change of a requested collection made by
-///   another client after its starting cursor is delivered, across any
-///   number of reconnects (the server takes one `since` for all
-///   collections: the stream reconnects from the newest cursor and first
-///   pulls every collection that is behind it);
-/// * **nothing is delivered twice**: what a reconnect re-sends (the server
-///   re-sends what lies after `since`, byte for byte) is recognised by its
-///   content and dropped. Two changes with exactly the same content count as
-///   one; that is harmless, since applying a change twice changes nothing.
-///   The memory this takes covers what was delivered since the current
-///   connection's `since`, at most 200,000 changes; past that, a resume may
-///   deliver an old change again (still harmless for a fold);
+/// * **nothing is lost**: every change of a requested collection made after
+///   its starting cursor is delivered, across any number of reconnects and
+///   whatever the server's races, as long as no change commits more than the
+///   overlap after its transaction began (the real server's have been seen
+///   to take up to 68 ms);
+/// * **nothing is delivered twice**: what a resume re-sends, a re-read
+///   brings again or the completion of a batch overlaps is recognised (by
+///   `eventId`, and by content, since the stream's changes carry no
+///   `eventId`) and dropped. Two changes with exactly the same content
+///   count as one; that is harmless, since applying a change twice changes
+///   nothing. The memory this takes covers what was delivered since each
+///   collection's cursor (held back by the overlap), at most 200,000 changes
+///   a collection;
+/// * **progress is visible**: [`StreamEvent::Stalled`] says when it keeps
+///   reconnecting without delivering anything new or reaching the head, and
+///   [`Error::Stalled`] ends it after [`Stream::max_stalled`] such
+///   reconnects;
 /// * events for collections that were not asked for (the real server sends
 ///   them when another client writes such a table) are dropped;
 /// * the caller's own changes are left out, as with a pull (the request
-///   carries the configured `X-Client-Id`).
+///   carries the configured `X-Client-Id`), unless
+///   [`Stream::including_own_changes`] asks for them.
+///
+/// A change may be delivered later than it could have been (on the next
+/// re-read rather than live), never earlier than its commit.
 ///
 /// Permanent failures (401 without a fresh token, 402, 400, 404, a response
-/// that is not an event stream) end it with [`StreamStep::Done`].
+/// that is not an event stream) end it with [`StreamStep::Done`]. A token
+/// source is asked after every 401.
 ///
 /// ```
 /// use mana_sync_core::ops::{Stream, StreamStep};
@@ -150,36 +297,34 @@ enum Phase {
 ///
 /// let config = Config::new("https://sync.example.com", "token", "my-agent")?;
 /// let mut stream = Stream::new(&config, "todo", &["tasks", "notes"], &Cursor::EPOCH)?;
-/// let StreamStep::Open(request) = stream.step(Timestamp::UNIX_EPOCH) else { unreachable!() };
-/// assert_eq!(
-///     request.uri(),
-///     "https://sync.example.com/sync/todo/stream?collections=notes%2Ctasks&since=1970-01-01T00%3A00%3A00.000Z"
-/// );
+/// // First it catches up, collection by collection...
+/// let StreamStep::Send(pull) = stream.step(Timestamp::UNIX_EPOCH) else { unreachable!() };
+/// assert_eq!(pull.uri().path(), "/sync/todo/pull");
 /// # Ok::<(), mana_sync_core::Error>(())
 /// ```
 pub struct Stream {
     config: Config,
     app_id: String,
-    cursors: BTreeMap<String, Cursor>,
+    tracks: BTreeMap<String, Track>,
     policy: RetryPolicy,
     max_reconnects: Option<u32>,
+    stall_after: u32,
+    max_stalled: Option<u32>,
     rng: JitterRng,
     auth: Auth,
-    refreshed: bool,
     overlap: Duration,
-    /// Failed connections in a row.
+    recheck_every: Duration,
+    include_own: bool,
+    /// Whether a fresh token was fetched since the last connection that
+    /// opened.
+    refreshed: bool,
+    /// Connections in a row that ended without a good event.
     failures: u32,
-    /// Whether a connection was opened before (the first one starts at the
-    /// cursors exactly: the caller asked for what comes after them).
-    reconnecting: bool,
-    /// This connection round: its `since`, and the collections already
-    /// pulled up to it.
-    round_since: Cursor,
-    caught_up: BTreeSet<String>,
-    /// Per collection, the point after which the server may still send
-    /// (again) what it has: the connection's `since` until the
-    /// collection's first event on it, then that event's `syncedUntil`.
-    server_view: BTreeMap<String, Timestamp>,
+    /// Reconnects in a row without progress.
+    stalled: u32,
+    /// The last page of the pull in flight, held until it is known whether
+    /// it is the last one (whose batch carries the new cursor).
+    held_page: Option<(Vec<Change>, Timestamp)>,
     delivered: Delivered,
     decoder: SseDecoder,
     queue: VecDeque<StreamEvent>,
@@ -187,7 +332,8 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// The stream of `collections` of app `app_id`, from `since` for all.
+    /// The stream of `collections` of app `app_id`, from `since` for all
+    /// (what lies after it: the first pull starts there exactly).
     pub fn new(
         config: &Config,
         app_id: &str,
@@ -202,7 +348,7 @@ impl Stream {
     }
 
     /// The stream of the collections named in `cursors`, each from its own
-    /// cursor (e.g. those a [`crate::fold::Replica`] kept).
+    /// cursor exactly.
     pub fn from_cursors(
         config: &Config,
         app_id: &str,
@@ -223,25 +369,35 @@ impl Stream {
                 ),
             });
         }
+        // Checks each collection as a path segment now, before anything is
+        // sent.
+        for c in cursors.keys() {
+            PullAll::new(config, app_id, c, &Cursor::EPOCH)?;
+        }
         Ok(Stream {
             config: config.clone(),
             app_id: app_id.to_owned(),
-            cursors,
+            tracks: cursors
+                .into_iter()
+                .map(|(c, cursor)| (c, Track::new(cursor, true)))
+                .collect(),
             policy: RetryPolicy::default(),
             max_reconnects: None,
+            stall_after: DEFAULT_STALL_AFTER,
+            max_stalled: Some(DEFAULT_MAX_STALLED),
             rng: JitterRng::seeded(0),
             auth: Auth::default(),
-            refreshed: false,
             // The replica's overlap: the server stores a row's time in µs and
             // writes a cursor from its ns clock, and commits late
             // (PROTOCOL.md), so a row can land just before a cursor already
             // handed out.
             overlap: DEFAULT_OVERLAP,
+            recheck_every: DEFAULT_RECHECK_EVERY,
+            include_own: false,
+            refreshed: false,
             failures: 0,
-            reconnecting: false,
-            round_since: Cursor::EPOCH,
-            caught_up: BTreeSet::new(),
-            server_view: BTreeMap::new(),
+            stalled: 0,
+            held_page: None,
             delivered: Delivered::default(),
             decoder: SseDecoder::with_max_event_bytes(MAX_EVENT_BYTES),
             queue: VecDeque::new(),
@@ -249,9 +405,41 @@ impl Stream {
         })
     }
 
+    /// The stream of `collections` into `replica`: from the replica's read
+    /// point (each cursor held back by the replica's overlap), recognising
+    /// what the replica's earlier reads delivered, exactly as
+    /// [`super::PullInto`] reads; with the replica's overlap, and this
+    /// client's own changes included (the replica is the whole collection).
+    /// Apply each batch with [`ChangeBatch::apply_to`].
+    pub fn for_replica(
+        config: &Config,
+        app_id: &str,
+        collections: &[&str],
+        replica: &Replica,
+    ) -> Result<Stream, Error> {
+        let cursors = collections
+            .iter()
+            .map(|c| {
+                let cursor = replica.cursor(c).cloned().unwrap_or(Cursor::EPOCH);
+                ((*c).to_owned(), cursor)
+            })
+            .collect();
+        let mut stream = Stream::from_cursors(config, app_id, cursors)?
+            .overlap(replica.overlap())
+            .including_own_changes();
+        for (collection, track) in &mut stream.tracks {
+            track.exact = false;
+            if let Some(seen) = replica.seen(collection) {
+                stream.delivered.remember(collection, seen);
+            }
+        }
+        Ok(stream)
+    }
+
     /// The backoff between reconnects (and the retries of its pulls). A
-    /// stream reconnects for ever unless [`Stream::max_reconnects`] says
-    /// otherwise; the policy's attempt count applies to its pulls.
+    /// stream reconnects for ever unless [`Stream::max_reconnects`] or
+    /// [`Stream::max_stalled`] says otherwise; the policy's budget applies
+    /// to each of its pulls.
     pub fn retry(mut self, policy: RetryPolicy, rng: JitterRng) -> Stream {
         self.policy = policy;
         self.rng = rng;
@@ -259,7 +447,8 @@ impl Stream {
     }
 
     /// Gives up after this many failed connections in a row (by default it
-    /// never does).
+    /// never does). A connection counts as failed when it ends before a
+    /// good event (one that decodes) arrived on it.
     pub fn max_reconnects(mut self, limit: u32) -> Stream {
         self.max_reconnects = Some(limit);
         self
@@ -271,24 +460,68 @@ impl Stream {
         self.max_reconnects = limit;
     }
 
-    /// Where fresh tokens come from after a 401.
+    /// Says [`StreamEvent::Stalled`] from this many reconnects in a row
+    /// without progress on ([`DEFAULT_STALL_AFTER`] by default).
+    pub fn stall_after(mut self, reconnects: u32) -> Stream {
+        self.stall_after = reconnects.max(1);
+        self
+    }
+
+    /// Ends with [`Error::Stalled`] after this many reconnects in a row
+    /// without progress ([`DEFAULT_MAX_STALLED`] by default; `None`: never).
+    /// Progress is a change delivered that was not before, or a pull that
+    /// reached the head of its collection.
+    pub fn max_stalled(mut self, limit: Option<u32>) -> Stream {
+        self.max_stalled = limit;
+        self
+    }
+
+    /// Sets or clears the limit of [`Stream::max_stalled`] on a stream
+    /// already running.
+    pub fn set_max_stalled(&mut self, limit: Option<u32>) {
+        self.max_stalled = limit;
+    }
+
+    /// Where fresh tokens come from after a 401 (asked after each one).
     pub fn auth(mut self, auth: Auth) -> Stream {
         self.auth = auth;
         self
     }
 
-    /// Reconnects (after a cut) this much before the cursors, to pick up
-    /// changes that committed late (what it re-reads is recognised and not
-    /// delivered again). [`DEFAULT_OVERLAP`] (5 s, as for a replica) by default; zero turns it
-    /// off. The first connection starts at the cursors given.
+    /// How far before a collection's cursor its pulls start, and how long
+    /// after a batch its re-read waits, to pick up changes that committed
+    /// late (what it re-reads is recognised and not delivered again).
+    /// [`DEFAULT_OVERLAP`] (5 s, as for a replica) by default. Zero turns
+    /// the re-reads after batches off (and with them the promise about late
+    /// commits).
     pub fn overlap(mut self, overlap: Duration) -> Stream {
         self.overlap = overlap;
         self
     }
 
-    /// The cursor of each collection: where the stream stands.
-    pub fn cursors(&self) -> &BTreeMap<String, Cursor> {
-        &self.cursors
+    /// How often every collection is pulled while connected (for a skipped
+    /// backlog, a dropped notification, a push the connection's server
+    /// instance did not hear of): [`DEFAULT_RECHECK_EVERY`] by default, at
+    /// least a millisecond.
+    pub fn recheck_every(mut self, every: Duration) -> Stream {
+        self.recheck_every = every.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Reads this client's own changes too, as
+    /// [`PullAll::including_own_changes`] does (with
+    /// [`Config::reader_client_id`]).
+    pub fn including_own_changes(mut self) -> Stream {
+        self.include_own = true;
+        self
+    }
+
+    /// The resume point of each collection (see [`ChangeBatch::cursor`]).
+    pub fn cursors(&self) -> BTreeMap<String, Cursor> {
+        self.tracks
+            .iter()
+            .map(|(c, t)| (c.clone(), t.cursor.clone()))
+            .collect()
     }
 
     /// What to do next.
@@ -299,20 +532,23 @@ impl Stream {
             }
             match std::mem::replace(&mut self.phase, Phase::Finished) {
                 Phase::Connect => {
-                    if let Some(step) = self.connect() {
+                    if let Some(step) = self.connect(now) {
                         return step;
                     }
                 }
                 Phase::Pulling {
                     collection,
                     mut pull,
-                    streaming,
+                    purpose,
+                    started,
                 } => match pull.step(now) {
                     Step::Send(request) => {
+                        self.release_page(&collection, None);
                         self.phase = Phase::Pulling {
                             collection,
                             pull,
-                            streaming,
+                            purpose,
+                            started,
                         };
                         return StreamStep::Send(request);
                     }
@@ -320,25 +556,19 @@ impl Stream {
                         self.phase = Phase::Pulling {
                             collection,
                             pull,
-                            streaming,
+                            purpose,
+                            started,
                         };
                         return StreamStep::Wait(d);
                     }
                     Step::Done(Ok(outcome)) => {
-                        self.deliver(
-                            &collection,
-                            outcome.changes.into_vec(),
-                            outcome.cursor,
-                            outcome.skipped,
-                        );
-                        if streaming {
-                            self.phase = Phase::Streaming;
-                        } else {
-                            self.caught_up.insert(collection);
-                            self.phase = Phase::Connect;
-                        }
+                        self.pulled(&collection, purpose, started, outcome);
                     }
-                    Step::Done(Err(e)) => self.fail_or_cut(e),
+                    Step::Done(Err(e)) => {
+                        // What arrived is handed out; the cursor stays.
+                        self.release_page(&collection, None);
+                        self.fail_or_cut(e);
+                    }
                 },
                 Phase::Opening => {
                     self.phase = Phase::Opening;
@@ -350,22 +580,23 @@ impl Stream {
                     self.phase = phase;
                     return StreamStep::Read;
                 }
-                Phase::Streaming => match self.decoder.next_event() {
-                    None => {
-                        self.phase = Phase::Streaming;
-                        return StreamStep::Read;
+                Phase::Streaming => {
+                    self.phase = Phase::Streaming;
+                    match self.decoder.next_event() {
+                        Some(Ok(event)) => self.on_event(&event, now),
+                        Some(Err(e)) => self.cut(
+                            Error::Protocol {
+                                reason: format!("the event stream is broken: {e}"),
+                            },
+                            None,
+                        ),
+                        None => {
+                            if !self.recheck_due(now) {
+                                return StreamStep::Read;
+                            }
+                        }
                     }
-                    Some(Ok(event)) => {
-                        self.phase = Phase::Streaming;
-                        self.on_event(&event);
-                    }
-                    Some(Err(e)) => self.cut(
-                        Error::Protocol {
-                            reason: format!("the event stream is broken: {e}"),
-                        },
-                        None,
-                    ),
-                },
+                }
                 Phase::Backoff(wait) => {
                     self.phase = Phase::Connect;
                     return StreamStep::Wait(wait);
@@ -381,7 +612,7 @@ impl Stream {
     }
 
     /// The head of the stream response asked for by [`StreamStep::Open`].
-    pub fn on_open(&mut self, _now: Timestamp, head: Result<Response<()>, TransportError>) {
+    pub fn on_open(&mut self, now: Timestamp, head: Result<Response<()>, TransportError>) {
         if !matches!(self.phase, Phase::Opening) {
             self.phase = misuse("a stream head was delivered but none was awaited");
             return;
@@ -395,7 +626,14 @@ impl Stream {
                     .and_then(|v| v.to_str().ok())
                     .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("text/event-stream"));
                 if head.status().is_success() && is_events {
+                    self.refreshed = false;
                     self.decoder = SseDecoder::with_max_event_bytes(MAX_EVENT_BYTES);
+                    for track in self.tracks.values_mut() {
+                        track.periodic_at.get_or_insert(
+                            now.checked_add(self.recheck_every)
+                                .unwrap_or(Timestamp::UNIX_EPOCH),
+                        );
+                    }
                     self.phase = Phase::Streaming;
                 } else {
                     self.phase = Phase::ErrorBody {
@@ -420,7 +658,7 @@ impl Stream {
                     // A last event without its blank line still counts.
                     self.phase = Phase::Streaming;
                     if let Some(Ok(event)) = self.decoder.finish() {
-                        self.on_event(&event);
+                        self.on_event(&event, now);
                     }
                     if matches!(self.phase, Phase::Streaming) {
                         self.cut(
@@ -452,48 +690,49 @@ impl Stream {
         response: Result<Response<Vec<u8>>, TransportError>,
     ) {
         match &mut self.phase {
-            Phase::Pulling { pull, .. } => pull.on_response(now, response),
+            Phase::Pulling { pull, .. } => {
+                pull.on_response(now, response);
+                if let Some((page, bound)) = pull.inner_mut().take_page() {
+                    self.held_page = Some((page.into_vec(), bound));
+                }
+            }
             _ => self.phase = misuse("a response was delivered but no request was outstanding"),
         }
     }
 
-    /// Starts a connection round: pulls a collection that is behind the
-    /// newest cursor, or opens the stream from it.
-    fn connect(&mut self) -> Option<StreamStep> {
-        if self.caught_up.is_empty() {
-            let newest = self
-                .cursors
-                .values()
-                .max_by_key(|c| c.timestamp())
-                .cloned()
-                .unwrap_or(Cursor::EPOCH);
-            self.round_since = newest.held_back(self.reread());
-            // Until a collection's first event on the new connection, the
-            // server may send anything after the connection's `since`.
-            let since = self.round_since.timestamp();
-            self.server_view = self.cursors.keys().map(|c| (c.clone(), since)).collect();
-        }
-        let newest = self.round_since.timestamp();
+    /// Starts a connection round: pulls a collection not caught up yet, or
+    /// opens the stream from where they all stand.
+    fn connect(&mut self, now: Timestamp) -> Option<StreamStep> {
+        let overlap = self.overlap;
         let behind = self
-            .cursors
+            .tracks
             .iter()
-            .find(|(c, cursor)| !self.caught_up.contains(*c) && cursor.timestamp() < newest)
-            .map(|(c, cursor)| (c.clone(), cursor.held_back(self.reread())));
-        if let Some((collection, since)) = behind {
-            match PullAll::new(&self.config, &self.app_id, &collection, &since) {
-                Ok(pull) => {
-                    self.phase = Phase::Pulling {
-                        collection,
-                        pull: Box::new(self.retrying(pull)),
-                        streaming: false,
-                    };
-                }
-                Err(e) => self.phase = Phase::Failed(e),
-            }
+            .find(|(_, t)| !t.caught_up)
+            .map(|(c, t)| {
+                let from = if t.exact {
+                    t.cursor.clone()
+                } else {
+                    t.cursor.held_back(overlap)
+                };
+                (c.clone(), from)
+            });
+        if let Some((collection, from)) = behind {
+            self.start_pull(collection, &from, Purpose::CatchUp, now);
             return None;
         }
-        self.caught_up.clear();
-        match self.request() {
+        let since = self
+            .tracks
+            .values()
+            .map(|t| t.cursor.clone())
+            .min_by_key(Cursor::timestamp)
+            .unwrap_or(Cursor::EPOCH);
+        for track in self.tracks.values_mut() {
+            track.caught_up = false;
+            // Until a collection's first event on the new connection, the
+            // server may send anything after the connection's `since`.
+            track.server_view = since.timestamp();
+        }
+        match self.request(&since) {
             Ok(request) => {
                 self.phase = Phase::Opening;
                 Some(StreamStep::Open(request))
@@ -505,24 +744,14 @@ impl Stream {
         }
     }
 
-    /// How far before the cursors this connection round reads: nothing the
-    /// first time, the overlap after a cut.
-    fn reread(&self) -> Duration {
-        if self.reconnecting {
-            self.overlap
-        } else {
-            Duration::ZERO
-        }
-    }
-
-    fn request(&self) -> Result<Request<Vec<u8>>, Error> {
-        let collections = self.cursors.keys().cloned().collect::<Vec<_>>().join(",");
+    fn request(&self, since: &Cursor) -> Result<Request<Vec<u8>>, Error> {
+        let collections = self.tracks.keys().cloned().collect::<Vec<_>>().join(",");
         let uri = uri(
             self.config.sync_url(),
             &["sync", &self.app_id, "stream"],
             &[
                 ("collections", collections.as_str()),
-                ("since", self.round_since.as_str()),
+                ("since", since.as_str()),
             ],
         )?;
         let mut request = authed(&self.config, Method::GET, uri, None)?;
@@ -530,32 +759,145 @@ impl Stream {
             header::ACCEPT,
             http::HeaderValue::from_static("text/event-stream"),
         );
+        if self.include_own {
+            reader_header(&self.config, &mut request)?;
+        }
         self.auth.apply(&mut request);
         Ok(request)
     }
 
-    fn retrying(&mut self, pull: PullAll) -> Retrying<PullAll> {
+    /// Starts pulling `collection` from `from`.
+    fn start_pull(&mut self, collection: String, from: &Cursor, purpose: Purpose, now: Timestamp) {
+        let pull = match PullAll::new(&self.config, &self.app_id, &collection, from) {
+            Ok(pull) if self.include_own => pull.including_own_changes(),
+            Ok(pull) => pull,
+            Err(e) => {
+                self.phase = Phase::Failed(e);
+                return;
+            }
+        };
         let rng = self.rng.fork();
-        Retrying::new(pull, self.policy, rng, self.auth.clone())
+        let pull = Retrying::new(pull.hand_over(), self.policy, rng, self.auth.clone());
+        self.phase = Phase::Pulling {
+            collection,
+            pull: Box::new(pull),
+            purpose,
+            started: now,
+        };
     }
 
-    fn on_event(&mut self, event: &SseEvent) {
-        self.failures = 0;
+    /// Whether a re-read is due (then it is started).
+    fn recheck_due(&mut self, now: Timestamp) -> bool {
+        let due = self.tracks.iter().find(|(_, t)| {
+            t.recheck_at.is_some_and(|at| at <= now) || t.periodic_at.is_some_and(|at| at <= now)
+        });
+        let Some((collection, track)) = due else {
+            return false;
+        };
+        let (collection, from) = (collection.clone(), track.cursor.held_back(self.overlap));
+        self.start_pull(collection, &from, Purpose::Recheck, now);
+        true
+    }
+
+    /// A pull finished: its last page is handed out with the collection's
+    /// new cursor, and the next re-reads are planned.
+    fn pulled(
+        &mut self,
+        collection: &str,
+        purpose: Purpose,
+        started: Timestamp,
+        outcome: super::PullAllOutcome,
+    ) {
+        // It reached the head of the collection: progress.
+        self.stalled = 0;
+        let before = self
+            .tracks
+            .get(collection)
+            .map(|t| t.cursor.clone())
+            .unwrap_or(Cursor::EPOCH);
+        let overlap = self.overlap;
+        let every = self.recheck_every;
+        let streaming = purpose != Purpose::CatchUp;
+        if let Some(track) = self.tracks.get_mut(collection) {
+            match purpose {
+                Purpose::CatchUp | Purpose::Recheck => {
+                    if outcome.resume.timestamp() > track.cursor.timestamp() {
+                        track.cursor = outcome.resume.clone();
+                    }
+                    track.exact = false;
+                    // What arrived within an overlap before this pull began
+                    // may still have rows to commit: read again later.
+                    let covered = track.last_batch.is_none_or(|at| {
+                        started
+                            .checked_sub(overlap)
+                            .is_some_and(|covered_until| at <= covered_until)
+                    });
+                    track.recheck_at =
+                        (!covered).then(|| started.checked_add(overlap).unwrap_or(started));
+                    track.periodic_at = started.checked_add(every);
+                    if purpose == Purpose::CatchUp {
+                        track.caught_up = true;
+                    }
+                }
+                Purpose::Complete => {
+                    // Read live (it completes a stream batch): re-read it
+                    // like a batch.
+                    track.last_batch = Some(started);
+                    track
+                        .recheck_at
+                        .get_or_insert(started.checked_add(overlap).unwrap_or(started));
+                }
+            }
+        }
+        let moved = self
+            .tracks
+            .get(collection)
+            .is_some_and(|t| t.cursor != before);
+        self.release_page(collection, Some((outcome.skipped, moved)));
+        self.forget(collection);
+        self.phase = if streaming {
+            Phase::Streaming
+        } else {
+            Phase::Connect
+        };
+    }
+
+    /// Hands out the page held back, if any, with the collection's cursor;
+    /// once the pull is done, with its skipped changes and whether the
+    /// cursor moved (worth a batch of its own).
+    fn release_page(&mut self, collection: &str, done: Option<(Vec<SkippedChange>, bool)>) {
+        let (changes, bound) = self
+            .held_page
+            .take()
+            .unwrap_or((Vec::new(), Timestamp::UNIX_EPOCH));
+        let (skipped, moved) = done.unwrap_or_default();
+        if changes.is_empty() && skipped.is_empty() && !moved {
+            return;
+        }
+        self.deliver(collection, changes, bound, skipped, moved);
+    }
+
+    fn on_event(&mut self, event: &SseEvent, now: Timestamp) {
         match StreamMessage::from_event(event) {
-            Ok(StreamMessage::Changes(batch)) => self.on_batch(batch),
-            Ok(StreamMessage::Heartbeat) => self.queue.push_back(StreamEvent::Heartbeat),
-            Ok(_) => {}
+            Ok(StreamMessage::Changes(batch)) => {
+                self.failures = 0;
+                self.on_batch(batch, now);
+            }
+            Ok(StreamMessage::Heartbeat) => {
+                self.failures = 0;
+                self.queue.push_back(StreamEvent::Heartbeat);
+            }
+            Ok(_) => self.failures = 0,
             Err(e) => self.cut(e, None),
         }
     }
 
-    fn on_batch(&mut self, batch: StreamBatch) {
-        if !self.cursors.contains_key(&batch.table) {
+    fn on_batch(&mut self, batch: StreamBatch, now: Timestamp) {
+        let overlap = self.overlap;
+        let Some(track) = self.tracks.get_mut(&batch.table) else {
             // The real server also sends tables that were not asked for.
             return;
-        }
-        self.server_view
-            .insert(batch.table.clone(), batch.synced_until.timestamp());
+        };
         let StreamBatch {
             table,
             changes,
@@ -563,64 +905,75 @@ impl Stream {
             has_more,
             skipped,
         } = batch;
-        self.deliver(&table, changes, synced_until.clone(), skipped);
-        if has_more {
-            match PullAll::new(&self.config, &self.app_id, &table, &synced_until) {
-                Ok(pull) => {
-                    self.phase = Phase::Pulling {
-                        collection: table,
-                        pull: Box::new(self.retrying(pull)),
-                        streaming: true,
-                    };
-                }
-                Err(e) => self.phase = Phase::Failed(e),
+        track.server_view = synced_until.timestamp();
+        if !changes.is_empty() || !skipped.is_empty() {
+            // The server's query may have passed rows that commit late:
+            // re-read once they can have committed.
+            track.last_batch = Some(now);
+            if !overlap.is_zero() {
+                track
+                    .recheck_at
+                    .get_or_insert(now.checked_add(overlap).unwrap_or(now));
             }
+        }
+        self.deliver(&table, changes, synced_until.timestamp(), skipped, false);
+        self.forget(&table);
+        if has_more {
+            // As PullAll goes on after a page: from just before its last
+            // instant, so that the rest of a tie there comes too; what the
+            // batch delivered is recognised.
+            let from = synced_until.held_back(Duration::from_micros(1));
+            self.start_pull(table, &from, Purpose::Complete, now);
         }
     }
 
-    /// Hands out what was not delivered before, moves the cursor, and
-    /// forgets what can never come again.
+    /// Hands out what was not delivered before. `moved`: the collection's
+    /// cursor may have moved, which is worth a batch of its own.
     fn deliver(
         &mut self,
         collection: &str,
         changes: Vec<Change>,
-        cursor: Cursor,
+        bound: Timestamp,
         skipped: Vec<SkippedChange>,
+        moved: bool,
     ) {
-        let fresh = self
-            .delivered
-            .admit(collection, changes, cursor.timestamp());
-        let Some(kept) = self.cursors.get_mut(collection) else {
+        let admitted = self.delivered.admit(collection, changes, bound);
+        if !admitted.fresh.is_empty() {
+            self.stalled = 0;
+        }
+        let Some(track) = self.tracks.get(collection) else {
             return;
         };
-        if cursor.timestamp() > kept.timestamp() {
-            *kept = cursor;
-        }
-        // What of this collection can come again: what the server may still
-        // send on this connection, and what a later catch-up pull re-reads
-        // (from the cursor, held back by the overlap).
-        let reread_from = kept
-            .timestamp()
-            .checked_sub(self.overlap)
-            .unwrap_or(Timestamp::UNIX_EPOCH);
-        let view = self
-            .server_view
-            .get(collection)
-            .copied()
-            .unwrap_or(Timestamp::UNIX_EPOCH);
-        self.delivered
-            .forget_up_to(collection, view.min(reread_from));
-        if !fresh.is_empty() || !skipped.is_empty() {
+        if !admitted.fresh.is_empty() || !skipped.is_empty() || moved {
             self.queue.push_back(StreamEvent::Changes(ChangeBatch {
                 collection: collection.to_owned(),
-                changes: fresh,
+                changes: admitted.fresh,
                 skipped,
-                cursor: self
-                    .cursors
-                    .get(collection)
-                    .cloned()
-                    .unwrap_or(Cursor::EPOCH),
+                cursor: track.cursor.clone(),
+                delivered: admitted.keys,
             }));
+        }
+    }
+
+    /// Forgets what of `collection` no read can bring again: what the
+    /// server may still send on this connection, what a pull from the
+    /// cursor, held back by the overlap, re-reads, and what the next
+    /// connection (from the oldest cursor) may send again.
+    fn forget(&mut self, collection: &str) {
+        let oldest = self
+            .tracks
+            .values()
+            .map(|t| t.cursor.timestamp())
+            .min()
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        if let Some(track) = self.tracks.get(collection) {
+            let reread_from = track
+                .cursor
+                .timestamp()
+                .checked_sub(self.overlap)
+                .unwrap_or(Timestamp::UNIX_EPOCH);
+            let floor = track.server_view.min(reread_from).min(oldest);
+            self.delivered.forget_before(collection, floor);
         }
     }
 
@@ -650,8 +1003,16 @@ impl Stream {
         let response = Ok(response);
         match classify(&response, now) {
             Failure::Transient { retry_after } => self.cut(error, retry_after),
+            // A fresh token for each 401, but not twice without a
+            // connection opening in between (a fresh token refused too).
             Failure::Unauthorized if !self.refreshed => {
-                let refreshed = match self.request() {
+                let since = self
+                    .tracks
+                    .values()
+                    .map(|t| t.cursor.clone())
+                    .next()
+                    .unwrap_or(Cursor::EPOCH);
+                let refreshed = match self.request(&since) {
                     Ok(request) => self.auth.refresh(&request),
                     Err(_) => false,
                 };
@@ -676,23 +1037,37 @@ impl Stream {
         }
     }
 
-    /// The connection is gone: back off and reconnect, unless the limit of
-    /// failures in a row is reached.
+    /// The connection is gone: back off and reconnect, unless a limit is
+    /// reached.
     fn cut(&mut self, error: Error, retry_after: Option<Duration>) {
         self.failures = self.failures.saturating_add(1);
+        self.stalled = self.stalled.saturating_add(1);
+        let reason: String = error.to_string().chars().take(500).collect();
         if self.max_reconnects.is_some_and(|max| self.failures > max) {
             self.phase = Phase::Failed(error);
+            return;
+        }
+        if self.max_stalled.is_some_and(|max| self.stalled > max) {
+            self.phase = Phase::Failed(Error::Stalled {
+                reconnects: self.stalled.saturating_sub(1),
+                last: reason,
+            });
             return;
         }
         let wait = self
             .policy
             .wait(self.failures.saturating_sub(1), retry_after, &mut self.rng);
-        self.caught_up.clear();
-        self.reconnecting = true;
-        self.queue.push_back(StreamEvent::Reconnecting {
-            wait,
-            reason: error.to_string().chars().take(500).collect(),
-        });
+        for track in self.tracks.values_mut() {
+            track.caught_up = false;
+        }
+        if self.stalled >= self.stall_after {
+            self.queue.push_back(StreamEvent::Stalled {
+                reconnects: self.stalled,
+                reason: reason.clone(),
+            });
+        }
+        self.queue
+            .push_back(StreamEvent::Reconnecting { wait, reason });
         self.phase = Phase::Backoff(wait);
     }
 }
