@@ -780,3 +780,40 @@ async fn watch_into_over_hyper_completes_has_more_and_survives_cuts() {
         .iter()
         .any(|r| r.uri.contains("/pull?")));
 }
+
+/// A push of 5,000 changes rides out a server that is down for 10 s in the
+/// middle (stopped and started again on the same port), with the default
+/// retry policy: each request is tried again for 30 s. The browser's policy
+/// (3 attempts, about 1.5 s of waiting) did not ride out a 2 s restart.
+#[test]
+fn a_push_rides_out_a_server_down_for_ten_seconds() {
+    let memory = std::sync::Arc::new(MemoryServer::with_clock(mana_sync_core::SystemClock));
+    let first = LoopbackServer::start(memory.clone()).unwrap();
+    let (addr, base) = (first.addr(), first.base_url());
+    let client = mana_sync_core::BlockingClient::new(
+        net_config(&base, "writer"),
+        mana_sync_ureq::UreqTransport::new(TransportOptions::default()),
+    );
+    let changes = inserts(0..5000);
+    let pushing = std::thread::spawn(move || client.push("todo", &changes, &Cursor::EPOCH));
+    // Down once the first requests are stored.
+    for _ in 0..3000 {
+        if memory.stored_count("u-1") >= 400 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    drop(first);
+    std::thread::sleep(Duration::from_secs(10));
+    let _again = LoopbackServer::start_on(memory.clone(), addr).unwrap();
+    let pushed = pushing.join().unwrap().unwrap();
+    assert!(pushed.requests >= 25, "{}", pushed.requests);
+    // At least once: every change is stored.
+    let mut replica = Replica::new();
+    let reader = mana_sync_core::BlockingClient::new(
+        net_config(&base, "reader"),
+        mana_sync_ureq::UreqTransport::new(TransportOptions::default()),
+    );
+    reader.pull_into("todo", "tasks", &mut replica).unwrap();
+    assert_eq!(replica.records("tasks").count(), 5000);
+}

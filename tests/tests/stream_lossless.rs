@@ -7,13 +7,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::{BTreeMap, BTreeSet};
+mod lossless;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::{Request, Response};
-use mana_sync_core::fold::{Replica, SeenKey};
-use mana_sync_core::ops::{ChangeBatch, StreamEvent};
+use lossless::{folded, workload, Model, Tally};
+use mana_sync_core::fold::Replica;
+use mana_sync_core::ops::StreamEvent;
 use mana_sync_core::{
     BlockingClient, BlockingTransport, Change, Config, Cursor, Error, Token, TransportError,
 };
@@ -37,40 +39,6 @@ fn task(i: usize) -> Map<String, Value> {
 
 fn insert(id: &str) -> Change {
     Change::insert("tasks", id, task(id.len()))
-}
-
-/// What a stream handed out, checked for repeats as it comes.
-#[derive(Default)]
-struct Tally {
-    ids: Vec<String>,
-    keys: BTreeSet<SeenKey>,
-    repeats: usize,
-    heartbeats: usize,
-    stalled: Vec<u32>,
-}
-
-impl Tally {
-    fn take(&mut self, event: StreamEvent) {
-        match event {
-            StreamEvent::Changes(batch) => self.batch(&batch),
-            StreamEvent::Heartbeat => self.heartbeats += 1,
-            StreamEvent::Stalled { reconnects, .. } => self.stalled.push(reconnects),
-            _ => {}
-        }
-    }
-
-    fn batch(&mut self, batch: &ChangeBatch) {
-        for c in &batch.changes {
-            if !self.keys.insert(SeenKey::content_of(c)) {
-                self.repeats += 1;
-            }
-            self.ids.push(c.id.clone());
-        }
-    }
-
-    fn has(&self, id: &str) -> bool {
-        self.ids.iter().any(|i| i == id)
-    }
 }
 
 /// Reads events until `heartbeats` more heartbeats came (each advances the
@@ -413,73 +381,6 @@ fn stream_from_lets_the_app_read_its_replica_between_events() {
 
 // ----------------------------------------------- everything at once
 
-/// The writes of three clients, as an independent model folds them: each
-/// field's value with the latest stamp (stamps are unique).
-#[derive(Default)]
-struct Model {
-    records: BTreeMap<String, BTreeMap<String, (i64, Value)>>,
-}
-
-impl Model {
-    fn write(&mut self, id: &str, field: &str, at: i64, value: Value) {
-        let fields = self.records.entry(id.to_owned()).or_default();
-        match fields.get(field) {
-            Some((old, _)) if *old > at => {}
-            _ => {
-                fields.insert(field.to_owned(), (at, value));
-            }
-        }
-    }
-
-    fn folded(&self) -> BTreeMap<String, BTreeMap<String, Value>> {
-        self.records
-            .iter()
-            .map(|(id, f)| {
-                (
-                    id.clone(),
-                    f.iter().map(|(k, (_, v))| (k.clone(), v.clone())).collect(),
-                )
-            })
-            .collect()
-    }
-}
-
-fn folded(replica: &Replica) -> BTreeMap<String, BTreeMap<String, Value>> {
-    replica
-        .records("tasks")
-        .map(|r| (r.id.clone(), r.to_json().into_iter().collect()))
-        .collect()
-}
-
-/// A deterministic workload: writer `w`'s `round`-th push (inserts of new
-/// records and updates of older ones, each field stamped uniquely).
-fn workload(w: usize, round: usize, model: &mut Model, base: i64) -> Vec<Change> {
-    let mut out = Vec::new();
-    let stamp = |k: usize| base + (round * 1000 + w * 100 + k) as i64;
-    let id = format!("w{w}-r{round}");
-    let at = stamp(0);
-    let ts = mana_sync_core::Timestamp::from_unix_millis(at).unwrap();
-    let data = json!({"title": format!("{id} v0"), "updatedAt": Cursor::from(ts).as_str()});
-    for (k, v) in data.as_object().unwrap() {
-        model.write(&id, k, at, v.clone());
-    }
-    out.push(Change::insert(
-        "tasks",
-        &id,
-        data.as_object().cloned().unwrap(),
-    ));
-    if round > 0 {
-        for (k, other) in (0..3).map(|o| (o + 1, format!("w{}-r{}", (w + o) % 3, round - 1))) {
-            let at = stamp(k);
-            let value = json!(format!("{other} by w{w} in {round}"));
-            model.write(&other, "title", at, value.clone());
-            let ts = mana_sync_core::Timestamp::from_unix_millis(at).unwrap();
-            out.push(Change::update("tasks", &other).with_field("title", value, ts));
-        }
-    }
-    out
-}
-
 /// One watcher against a server with every switch on, 20% of requests
 /// failing with 502/503, and `cuts` applied to its connections.
 fn everything_at_once(cuts: impl Fn(&mana_sync_testkit::MemoryServer)) {
@@ -624,4 +525,122 @@ fn without_re_reads_the_live_stream_loses_changes() {
         want.len()
     );
     assert!(differing > 0, "expected a loss without the re-reads");
+}
+
+// ------------------------------------------------ what the re-reads cost
+
+/// A transport that counts the pulls it sends and the bytes that come
+/// back, pulled and streamed.
+struct Counting {
+    net: InProcess,
+    pulls: std::sync::atomic::AtomicUsize,
+    pull_bytes: std::sync::atomic::AtomicUsize,
+    stream_bytes: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+struct CountedBody {
+    inner: InProcessBody,
+    bytes: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl mana_sync_core::BlockingBody for CountedBody {
+    fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>, TransportError> {
+        let chunk = self.inner.next_chunk()?;
+        if let Some(c) = &chunk {
+            self.bytes
+                .fetch_add(c.len(), std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(chunk)
+    }
+}
+
+impl BlockingTransport for Counting {
+    type Body = CountedBody;
+
+    fn open(&self, request: Request<Vec<u8>>) -> Result<Response<CountedBody>, TransportError> {
+        let response = BlockingTransport::open(&self.net, request)?;
+        let bytes = self.stream_bytes.clone();
+        Ok(response.map(|inner| CountedBody { inner, bytes }))
+    }
+
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        let pull = request.uri().path().ends_with("/pull");
+        let response = BlockingTransport::send(&self.net, request)?;
+        if pull {
+            use std::sync::atomic::Ordering::SeqCst;
+            self.pulls.fetch_add(1, SeqCst);
+            self.pull_bytes.fetch_add(response.body().len(), SeqCst);
+        }
+        Ok(response)
+    }
+
+    fn sleep(&self, duration: Duration) {
+        BlockingTransport::sleep(&self.net, duration);
+    }
+}
+
+/// The re-reads' cost, measured: a collection written once a second for
+/// ten minutes, and one left idle for ten minutes. Prints the numbers the
+/// README states, and checks their bounds.
+#[test]
+fn re_reads_cost_a_pull_per_overlap_when_busy_and_one_a_minute_when_idle() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let net = InProcess::default();
+    let transport = Counting {
+        net: net.clone(),
+        pulls: Default::default(),
+        pull_bytes: Default::default(),
+        stream_bytes: Default::default(),
+    };
+    let reader = BlockingClient::new(config("reader"), transport).with_clock(net.clock().clone());
+    let writer = net.blocking_client(config("writer"));
+    let mut tally = Tally::default();
+    let mut events = reader.stream("todo", &["tasks"], &Cursor::EPOCH).unwrap();
+    read_for(&mut events, &mut tally, 1);
+    let counts = |_: &mana_sync_core::client::StreamIter<'_, Counting>| {
+        let t = reader.transport();
+        (
+            t.pulls.load(SeqCst),
+            t.pull_bytes.load(SeqCst),
+            t.stream_bytes.load(SeqCst),
+        )
+    };
+    // Busy: a change a second, each read as it comes.
+    let (p0, pb0, sb0) = counts(&events);
+    for i in 0..600 {
+        writer
+            .push("todo", &[insert(&format!("busy-{i}"))], &Cursor::EPOCH)
+            .unwrap();
+        loop {
+            let before = tally.ids.len();
+            tally.take(events.next().unwrap().unwrap());
+            if tally.ids.len() > before {
+                break;
+            }
+        }
+        net.clock().advance(Duration::from_secs(1));
+    }
+    let (p1, pb1, sb1) = counts(&events);
+    let busy_pulls_per_minute = (p1 - p0) as f64 / 10.0;
+    let extra = (pb1 - pb0) as f64 / (sb1 - sb0) as f64;
+    // Idle: ten minutes of heartbeats.
+    read_for(&mut events, &mut tally, 20);
+    let (p2, pb2, _) = counts(&events);
+    read_for(&mut events, &mut tally, 20);
+    let (p3, pb3, _) = counts(&events);
+    let idle_pulls_per_minute = (p3 - p2) as f64 / 10.0;
+    println!(
+        "busy collection: {busy_pulls_per_minute:.1} pulls a minute, pulled bytes {extra:.2}x the \
+         streamed ones; idle: {idle_pulls_per_minute:.1} pulls a minute, {} bytes each",
+        (pb3 - pb2) / (p3 - p2).max(1)
+    );
+    assert_eq!(tally.repeats, 0);
+    assert_eq!(tally.ids.len(), 600);
+    // One re-read per overlap (5 s) and the periodic one.
+    assert!(busy_pulls_per_minute <= 13.0, "{busy_pulls_per_minute}");
+    assert!(
+        (idle_pulls_per_minute - 1.0).abs() < 0.15,
+        "{idle_pulls_per_minute}"
+    );
+    let _ = (pb2, pb3);
 }

@@ -34,6 +34,8 @@ pub(crate) struct Settings {
     pub(crate) auth: Auth,
     /// Whether `pull` and `pull_all` read this client's own changes too.
     pub(crate) include_own: bool,
+    /// How often a stream pulls every collection while connected.
+    pub(crate) recheck_every: std::time::Duration,
 }
 
 impl Settings {
@@ -46,6 +48,7 @@ impl Settings {
             rng: Arc::new(Mutex::new(JitterRng::from_os())),
             auth: Auth::default(),
             include_own: false,
+            recheck_every: crate::ops::DEFAULT_RECHECK_EVERY,
         }
     }
 
@@ -112,11 +115,13 @@ macro_rules! shared_facade_methods {
             self
         }
 
-        /// Sets the retry policy of every operation (default: 3 attempts,
-        /// 0.5 s base, 8 s cap, full jitter; [`RetryPolicy::none`] for
-        /// none). See [`crate::retry`].
+        /// Sets the retry policy of every operation (default: each request
+        /// tried again for 30 s after its first failure, waits of 0.25 s to
+        /// 8 s; [`RetryPolicy::browser`] for the browser's 3 attempts,
+        /// [`RetryPolicy::none`] for none). See [`crate::retry`].
         ///
         /// [`RetryPolicy::none`]: crate::RetryPolicy::none
+        /// [`RetryPolicy::browser`]: crate::RetryPolicy::browser
         pub fn with_retry(mut self, policy: $crate::RetryPolicy) -> Self {
             self.settings.retry = policy;
             self
@@ -129,9 +134,10 @@ macro_rules! shared_facade_methods {
             self
         }
 
-        /// Asks `source` once for a fresh token when the server answers 401
-        /// (an expired JWT), before giving up; the fresh token is used from
-        /// then on by this client and its clones.
+        /// Asks `source` for a fresh token when the server answers 401 (an
+        /// expired JWT), before giving up: after every 401, but not twice
+        /// in a row for one request. The fresh token is used from then on by
+        /// this client and its clones.
         pub fn with_token_source(mut self, source: impl $crate::TokenSource + 'static) -> Self {
             self.settings.auth = $crate::retry::Auth::with_source(::std::sync::Arc::new(source));
             self
@@ -150,6 +156,15 @@ macro_rules! shared_facade_methods {
         /// [`Config::reader_client_id`]: crate::Config::reader_client_id
         pub fn with_own_changes(mut self, include: bool) -> Self {
             self.settings.include_own = include;
+            self
+        }
+
+        /// How often a stream (`stream`, `stream_from`, `watch_into`) pulls
+        /// every collection while connected, for what a live connection
+        /// can miss ([`crate::ops::Stream::recheck_every`]; a minute by
+        /// default).
+        pub fn with_stream_recheck(mut self, every: ::std::time::Duration) -> Self {
+            self.settings.recheck_every = every;
             self
         }
 

@@ -45,6 +45,7 @@ fn configured(settings: &Settings, stream: Stream) -> Stream {
     stream
         .retry(settings.retry, settings.jitter())
         .auth(settings.auth.clone())
+        .recheck_every(settings.recheck_every)
 }
 
 /// Folds a batch into `replica` (what `watch_into` does with each event
