@@ -53,6 +53,11 @@ pub struct Global {
     /// Longest time for one exchange with the server, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60, global = true)]
     pub timeout: u64,
+
+    /// How long a request that fails transiently (network, 5xx, 429) is
+    /// tried again after its first failure; 0: once only.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, global = true)]
+    pub retry_for: u64,
 }
 
 /// The subcommands.

@@ -5,7 +5,9 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mana_sync_core::{BlockingClient, BlockingTransport, Config, TransportError, TransportOptions};
+use mana_sync_core::{
+    BlockingClient, BlockingTransport, Config, RetryPolicy, TransportError, TransportOptions,
+};
 use mana_sync_ureq::UreqTransport;
 
 use crate::args::Global;
@@ -108,5 +110,9 @@ pub fn client(global: &Global, config: Config, bar: &ProgressBar) -> Result<Clie
         inner: UreqTransport::new(options),
         bar: bar.clone(),
     };
-    Ok(BlockingClient::new(config, transport))
+    let retry = match global.retry_for {
+        0 => RetryPolicy::none(),
+        secs => RetryPolicy::default().budget_of(Some(Duration::from_secs(secs))),
+    };
+    Ok(BlockingClient::new(config, transport).with_retry(retry))
 }

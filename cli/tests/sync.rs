@@ -270,13 +270,18 @@ fn an_unreachable_server_is_exit_5() {
         vec!["pull", "--app", "todo", "--collection", "tasks", "--all"],
         vec!["records", "--app", "todo", "--collection", "tasks"],
     ] {
-        mana_as(&url, USER).args(&args).assert().code(5).stderr(
-            predicate::str::contains("could not reach the server")
-                .and(predicate::str::contains("--url")),
-        );
+        mana_as(&url, USER)
+            .args(["--retry-for", "1"])
+            .args(&args)
+            .assert()
+            .code(5)
+            .stderr(
+                predicate::str::contains("could not reach the server")
+                    .and(predicate::str::contains("--url")),
+            );
     }
     mana_as(&url, USER)
-        .args(["push", "--app", "todo"])
+        .args(["--retry-for", "1", "push", "--app", "todo"])
         .write_stdin(insert("t-1", "x"))
         .assert()
         .code(5);
@@ -284,12 +289,12 @@ fn an_unreachable_server_is_exit_5() {
 
 #[test]
 fn a_server_failure_is_exit_5() {
-    // A failure that outlasts the retries (3 attempts).
+    // A failure that outlasts the retries (one attempt with --retry-for 0).
     let server = MemoryServer::new();
     server.fail_next_requests(3, Fault::Unavailable);
     let running = LoopbackServer::start(server).unwrap();
     mana_as(&running.base_url(), USER)
-        .args(["push", "--app", "todo"])
+        .args(["--retry-for", "0", "push", "--app", "todo"])
         .write_stdin(insert("t-1", "x"))
         .assert()
         .code(5)

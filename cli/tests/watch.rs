@@ -107,6 +107,8 @@ fn watch_bad_paths_have_their_exit_codes() {
     // Nothing listening, and a limit on reconnects: 5.
     mana_as(&closed_url(), USER)
         .args([
+            "--retry-for",
+            "1",
             "watch",
             "--app",
             "todo",

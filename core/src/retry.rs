@@ -427,9 +427,10 @@ enum Pending {
 
 /// Any operation, with retries: a transient failure of a request is not
 /// handed to the operation; instead the wrapper says [`Step::Wait`] and then
-/// sends the same request again, up to the policy's number of attempts, and
-/// a 401 asks the [`Auth`]'s token source once for a fresh token. The last
-/// failure, when no attempt is left, reaches the operation as usual.
+/// sends the same request again, as long as the policy's attempts and time
+/// budget allow, and a 401 asks the [`Auth`]'s token source for a fresh
+/// token (after each 401, but not twice in a row). The last failure, when
+/// no attempt is left, reaches the operation as usual.
 ///
 /// The clients wrap every operation they run in one; drive it by hand like
 /// any operation:

@@ -41,6 +41,12 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<(), Failure> {
         .set_max_reconnects(args.max_reconnects);
     for event in events {
         let event = event.map_err(fail)?;
+        // A batch that only moves a cursor says nothing to a reader of
+        // changes.
+        if matches!(&event, StreamEvent::Changes(b) if b.changes.is_empty() && b.skipped.is_empty())
+        {
+            continue;
+        }
         output::json(&line(&event))?;
         if matches!(event, StreamEvent::Changes(_)) {
             changes_seen = changes_seen.saturating_add(1);
@@ -75,6 +81,11 @@ fn line(event: &StreamEvent) -> Value {
         StreamEvent::Reconnecting { wait, reason } => json!({
             "event": "reconnecting",
             "waitMs": u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            "reason": reason,
+        }),
+        StreamEvent::Stalled { reconnects, reason } => json!({
+            "event": "stalled",
+            "reconnects": reconnects,
             "reason": reason,
         }),
         _ => json!({"event": "other"}),
