@@ -236,6 +236,11 @@ impl<S: Store> Engine<S> {
         })
     }
 
+    /// The token in use.
+    pub fn token(&self) -> Token {
+        self.config.token().clone()
+    }
+
     /// The client id in use (the one the store keeps).
     pub fn client_id(&self) -> &str {
         self.config.client_id()

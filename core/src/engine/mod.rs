@@ -27,6 +27,8 @@
 //!   [`Engine::dead_letters`] for the app to fix or drop).
 
 mod change_set;
+mod feed;
+mod handle;
 mod machine;
 mod memory;
 mod outbox;
@@ -35,6 +37,9 @@ mod status;
 mod store;
 
 pub use change_set::{ChangeSet, RecordChange, Source};
+pub use handle::{
+    EngineHandle, StatusStream, StatusWatch, Subscription, SubscriptionStream, Update,
+};
 pub use machine::{Engine, EngineError, Instruction, Purpose};
 pub use memory::MemoryStore;
 pub use settings::EngineSettings;
