@@ -173,6 +173,13 @@ impl Config {
         self.token = token;
     }
 
+    /// The same config with another client id (e.g. the one an engine's
+    /// database keeps).
+    pub fn with_client_id(mut self, client_id: &str) -> Result<Config, Error> {
+        (self.client_id, self.client_id_header) = check_client_id(client_id)?;
+        Ok(self)
+    }
+
     /// This client's id.
     pub fn client_id(&self) -> &str {
         &self.client_id

@@ -54,6 +54,7 @@ mod clock;
 mod config;
 pub mod crypto;
 mod endpoint;
+pub mod engine;
 mod error;
 pub mod fold;
 mod key_cache;

@@ -44,9 +44,11 @@ mod record;
 mod replica;
 mod saved;
 mod seen;
+mod slot;
 mod table;
 
 pub use field::FieldState;
 pub use record::Record;
 pub use replica::{Applied, FoldConflict, FoldReport, Replica, DEFAULT_OVERLAP};
 pub use seen::{Seen, SeenKey};
+pub use slot::Slot;
