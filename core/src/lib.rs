@@ -56,6 +56,7 @@ pub mod crypto;
 mod endpoint;
 mod error;
 pub mod fold;
+pub mod guard;
 mod key_cache;
 mod operation;
 pub mod ops;
