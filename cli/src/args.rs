@@ -111,6 +111,10 @@ pub struct PushArgs {
     /// The changes: a file, or `-` (the default) for stdin.
     #[arg(value_name = "FILE|-", default_value = "-")]
     pub input: String,
+    /// Send fields the Mana apps keep encrypted even in plaintext (by
+    /// default such a push is refused before anything is sent).
+    #[arg(long, env = "MANA_ALLOW_PLAINTEXT")]
+    pub allow_plaintext: bool,
 }
 
 /// `pull`.
