@@ -29,6 +29,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod records;
 mod registry;
 
 pub use registry::{guarded, App, Collection, Registry, UnknownCollection, MANA_APPS_JSON};
