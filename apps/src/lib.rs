@@ -29,7 +29,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod client_id;
 pub mod records;
 mod registry;
+pub mod tools;
 
+pub use client_id::installation_client_id;
 pub use registry::{guarded, App, Collection, Registry, UnknownCollection, MANA_APPS_JSON};
