@@ -1,7 +1,7 @@
 //! What a tool reads ([`Read`]) and returns ([`Plan`]), and the helpers the
 //! tools share: ids, dates, encryption by the registry, changes.
 
-use mana_sync_core::crypto::{encrypt_fields, MasterKey, PooledOsRng};
+use mana_sync_core::crypto::{decrypt_fields, encrypt_fields, MasterKey, PooledOsRng};
 use mana_sync_core::fold::Record as Folded;
 use mana_sync_core::{Change, Timestamp};
 use serde::Serialize;
@@ -176,11 +176,30 @@ pub(crate) fn update<R: Record>(
         }))
 }
 
-/// The live records read as `R`, decrypted; those that do not decode are
-/// left out (the listing's `skipped` says how many).
+/// The live records read as `R`, decrypted (the record's id filled in when
+/// its data does not repeat it); those that do not decode are left out and
+/// counted.
 pub(crate) fn decode<R: Record>(read: &Read<'_>) -> (Vec<R>, usize) {
-    let listing = R::table().decode_all(read.records, read.key);
-    (listing.records, listing.bad.len())
+    let fields = Registry::get()
+        .encrypted(R::APP_ID, R::COLLECTION)
+        .unwrap_or_default();
+    let names: Vec<&str> = fields.iter().map(String::as_str).collect();
+    let mut skipped = 0;
+    let mut out = Vec::with_capacity(read.records.len());
+    for record in read.records {
+        let mut json = record.to_json();
+        json.entry("id")
+            .or_insert_with(|| Value::from(record.id.clone()));
+        let opened = match read.key {
+            Some(key) => decrypt_fields(key, &mut json, &names).is_ok(),
+            None => true,
+        };
+        match serde_json::from_value::<R>(Value::Object(json)) {
+            Ok(value) if opened => out.push(value),
+            _ => skipped += 1,
+        }
+    }
+    (out, skipped)
 }
 
 /// Record `id` must be live in what was read.
