@@ -26,18 +26,19 @@
 //!
 //! ```
 //! use mana_sync_apps::tools::{todo, Tools};
-//! use mana_sync_core::Config;
-//! use mana_sync_testkit::{token_for, InProcess};
+//! use mana_sync_core::{crypto::MasterKey, Config};
+//! use mana_sync_testkit::{token_for, InProcess, Vault};
 //!
-//! let net = InProcess::default();
-//! let key = mana_sync_core::crypto::MasterKey::from_bytes(&[7; 32])?;
-//! net.server().set_vault("u-1", mana_sync_testkit::Vault::Standard(key));
-//! let config = Config::new("http://mana.test", token_for("u-1"), "agent-1")?.with_auth_url("http://mana.test")?;
+//! let net = InProcess::default(); // in real use: mana_sync_ureq::client(config)?
+//! net.server().set_vault("u-1", Vault::Standard(MasterKey::from_bytes(&[7; 32])?));
+//! let config = Config::new("http://mana.test", token_for("u-1"), "my-agent")?
+//!     .with_auth_url("http://mana.test")?;
 //! let tools = Tools::new(net.blocking_client(mana_sync_apps::guarded(config)));
-//! let created = tools.todo_create(todo::CreateInput::titled("Buy milk"))?;
-//! let listed = tools.todo_list(todo::ListInput::default())?;
-//! assert_eq!(listed.tasks[0].title, "Buy milk");
-//! assert_eq!(listed.tasks[0].id, created.task.id);
+//!
+//! let task = tools.todo_create(todo::CreateInput::titled("Buy milk"))?.task;
+//! tools.call_json("todo.complete", serde_json::json!({"id": task.id}))?;
+//! let done = tools.todo_list(todo::ListInput { include_completed: true, limit: 10 })?;
+//! assert!(done.tasks[0].is_completed);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
