@@ -83,6 +83,10 @@ pub enum Command {
     Encrypt(EncryptArgs),
     /// Decrypt an `enc:1:` string into its JSON value.
     Decrypt(DecryptArgs),
+    /// Serve the Mana agent tools (todo, notes, journal, habits, mood,
+    /// augur, profile images, spaces) over MCP on stdin/stdout, as the user
+    /// of --token.
+    Mcp(McpArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell.
@@ -104,6 +108,19 @@ pub struct ServeArgs {
     pub allow_origins: Vec<String>,
 }
 
+/// `mcp`.
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Write to this space (and read only its profile images); default: the
+    /// user's personal space.
+    #[arg(long, env = "MANA_SPACE_ID")]
+    pub space: Option<String>,
+    /// Where this installation's client id is kept when --client-id is not
+    /// given (default: $XDG_STATE_HOME/mana-sync/mcp-client-id).
+    #[arg(long, value_name = "FILE", env = "MANA_CLIENT_ID_FILE")]
+    pub client_id_file: Option<PathBuf>,
+}
+
 /// `push`.
 #[derive(Debug, Args)]
 pub struct PushArgs {
@@ -116,6 +133,10 @@ pub struct PushArgs {
     /// The changes: a file, or `-` (the default) for stdin.
     #[arg(value_name = "FILE|-", default_value = "-")]
     pub input: String,
+    /// Send fields the Mana apps keep encrypted even in plaintext (by
+    /// default such a push is refused before anything is sent).
+    #[arg(long, env = "MANA_ALLOW_PLAINTEXT")]
+    pub allow_plaintext: bool,
 }
 
 /// `pull`.

@@ -65,6 +65,10 @@ impl Failure {
                 UNAUTHORIZED,
                 format!("{text}; turn Cloud Sync on in the app's settings"),
             ),
+            Error::PlaintextField { .. } => Failure::new(
+                BAD_REQUEST,
+                format!("{text} (--allow-plaintext sends it as it is)"),
+            ),
             Error::BadRequest { .. } | Error::InvalidRequest { .. } => {
                 Failure::new(BAD_REQUEST, format!("{text}; fix the input and try again"))
             }

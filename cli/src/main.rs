@@ -31,6 +31,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Key(args) => commands::key::run(global, args),
         Command::Encrypt(args) => commands::crypt::encrypt(args),
         Command::Decrypt(args) => commands::crypt::decrypt(args),
+        Command::Mcp(args) => commands::mcp::run(global, args),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(*shell, &mut command, "mana-sync", &mut std::io::stdout());

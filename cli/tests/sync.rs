@@ -407,3 +407,52 @@ fn the_environment_gives_the_url_token_and_client_id() {
     );
     assert_eq!(json_lines(&other).len(), 1);
 }
+
+#[test]
+fn push_refuses_a_plaintext_encrypted_field_unless_allowed() {
+    let serve = Serve::start(&[]);
+    let refused = mana_as(&serve.url, USER)
+        .env_remove("MANA_ALLOW_PLAINTEXT")
+        .args(["push", "--app", "todo"])
+        .write_stdin(insert("t-1", "a secret title"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("`title`"))
+        .stderr(predicate::str::contains("tasks/t-1"))
+        .stderr(predicate::str::contains("--allow-plaintext"))
+        .stderr(predicate::str::contains("secret").not());
+    assert_ne!(refused.get_output().status.code(), Some(0));
+    let records = |user: &str| {
+        stdout_of(mana_as(&serve.url, user).args([
+            "records",
+            "--app",
+            "todo",
+            "--collection",
+            "tasks",
+        ]))
+    };
+    assert_eq!(records(USER).trim(), "[]", "nothing was sent");
+
+    // A ciphertext title goes through with the guard on.
+    let sealed = json!({"table": "tasks", "id": "t-2", "op": "insert",
+                        "data": {"title": "enc:1:AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA==", "order": 1}});
+    stdout_of(
+        mana_as(&serve.url, USER)
+            .env_remove("MANA_ALLOW_PLAINTEXT")
+            .args(["push", "--app", "todo"])
+            .write_stdin(sealed.to_string()),
+    );
+    // And the opt-out sends plaintext.
+    stdout_of(
+        mana_as(&serve.url, USER)
+            .env_remove("MANA_ALLOW_PLAINTEXT")
+            .args(["push", "--app", "todo", "--allow-plaintext"])
+            .write_stdin(insert("t-3", "plain")),
+    );
+    let records: Vec<Value> = serde_json::from_str(&records(USER)).unwrap();
+    let ids: Vec<String> = records
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, ["t-2", "t-3"]);
+}

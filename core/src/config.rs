@@ -1,6 +1,9 @@
 //! [`Config`]: where the server is and who is asking; [`BaseUrl`].
 
 use std::fmt;
+use std::sync::Arc;
+
+use crate::guard::EncryptedFields;
 
 use crate::limits::MAX_CLIENT_ID_BYTES;
 use crate::{Error, Token};
@@ -129,6 +132,7 @@ pub struct Config {
     token: Token,
     client_id: String,
     client_id_header: http::HeaderValue,
+    guard: Option<Arc<dyn EncryptedFields>>,
 }
 
 impl Config {
@@ -143,6 +147,7 @@ impl Config {
             token,
             client_id,
             client_id_header,
+            guard: None,
         })
     }
 
@@ -193,6 +198,28 @@ impl Config {
         format!("{}#reader", self.client_id)
     }
 
+    /// Turns the plaintext guard on: every push built from this config is
+    /// checked against `fields` first ([`crate::guard::check_plaintext`]),
+    /// and refused, before anything is sent, if it carries a field `fields`
+    /// says is encrypted as anything but `null` or an `enc:1:` string.
+    /// (`mana_sync_apps::guarded` sets the Mana apps' registry.)
+    pub fn with_guard(mut self, fields: Arc<dyn EncryptedFields>) -> Config {
+        self.guard = Some(fields);
+        self
+    }
+
+    /// Turns the plaintext guard off (the explicit opt-out): pushes are
+    /// sent as they are, plaintext included.
+    pub fn without_guard(mut self) -> Config {
+        self.guard = None;
+        self
+    }
+
+    /// The plaintext guard's look-up, if the guard is on.
+    pub fn guard(&self) -> Option<&dyn EncryptedFields> {
+        self.guard.as_deref()
+    }
+
     pub(crate) fn client_id_header(&self) -> &http::HeaderValue {
         &self.client_id_header
     }
@@ -227,6 +254,7 @@ impl fmt::Debug for Config {
             .field("auth_url", &self.auth_url)
             .field("token", &self.token)
             .field("client_id", &self.client_id)
+            .field("plaintext_guard", &self.guard.is_some())
             .finish()
     }
 }

@@ -245,6 +245,26 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A push would have sent, in plaintext, a field the apps keep
+    /// encrypted (the config's [`crate::guard::EncryptedFields`]): nothing
+    /// was sent. Names the field, never its value.
+    #[error(
+        "refused before sending: change {index} ({collection}/{change_id}) of app {app_id} holds \
+         field `{field}` in plaintext, but the Mana apps keep it encrypted; encrypt it with the \
+         user's master key (enc:1:), or turn the plaintext guard off if plaintext is meant"
+    )]
+    PlaintextField {
+        /// The app pushed to.
+        app_id: String,
+        /// The change's collection (wire name).
+        collection: String,
+        /// The change's index in what was pushed.
+        index: usize,
+        /// The change's record id.
+        change_id: String,
+        /// The field that is in plaintext.
+        field: String,
+    },
     /// A setting is invalid.
     #[error("invalid configuration: {reason}")]
     InvalidConfig {

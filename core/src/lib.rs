@@ -57,6 +57,7 @@ mod endpoint;
 pub mod engine;
 mod error;
 pub mod fold;
+pub mod guard;
 mod key_cache;
 mod operation;
 pub mod ops;

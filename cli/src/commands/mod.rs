@@ -3,6 +3,7 @@
 pub mod crypt;
 pub mod demo;
 pub mod key;
+pub mod mcp;
 pub mod pull;
 pub mod push;
 pub mod records;

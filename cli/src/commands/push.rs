@@ -1,4 +1,6 @@
-//! `push`: changes from a file or stdin, batched as the core does.
+//! `push`: changes from a file or stdin, batched as the core does; a field
+//! the Mana apps keep encrypted, in plaintext, is refused unless
+//! `--allow-plaintext`.
 
 use mana_sync_core::ops::Push;
 use mana_sync_core::{Clock, Cursor, SystemClock};
@@ -17,6 +19,12 @@ pub fn run(global: &Global, args: &PushArgs) -> Result<(), Failure> {
     let since =
         super::since(args.since.as_deref())?.unwrap_or_else(|| Cursor::from(SystemClock.now()));
     let config = config(global, false)?;
+    // The Mana registry's plaintext guard, on unless --allow-plaintext.
+    let config = if args.allow_plaintext {
+        config
+    } else {
+        mana_sync_apps::guarded(config)
+    };
     let push = Push::new(&config, &args.app, &changes, &since)
         .map_err(|e| Failure::from_error(&e, &global.url))?;
     let requests = push.request_count();

@@ -28,6 +28,9 @@ pub fn mana() -> assert_cmd::Command {
     ] {
         command.env_remove(var);
     }
+    // The tests push plaintext titles to todo/tasks to test the push
+    // itself; the plaintext guard's own tests remove this.
+    command.env("MANA_ALLOW_PLAINTEXT", "true");
     command
 }
 

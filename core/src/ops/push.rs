@@ -57,6 +57,10 @@ enum State {
 /// at-least-once: sending the batch again, or re-sending a request, is safe,
 /// since the fold is idempotent and duplicates change no record.
 ///
+/// With the config's plaintext guard on ([`Config::with_guard`]), a change
+/// carrying an encrypted field in plaintext is refused the same way
+/// ([`Error::PlaintextField`]).
+///
 /// Every string of every change (table, id, op, field names, values at any
 /// depth, stamps, space, actor, origin) is checked for the NUL character,
 /// which the server's database refuses with a 500 after storing the changes
@@ -117,6 +121,9 @@ impl Push {
         since: &Cursor,
     ) -> Result<Push, Error> {
         check_segment("app id", app_id)?;
+        if let Some(guard) = config.guard() {
+            crate::guard::check_plaintext(guard, app_id, changes)?;
+        }
         let encoded = changes
             .iter()
             .enumerate()
