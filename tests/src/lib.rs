@@ -51,7 +51,9 @@ pub use jwt::{token_for, token_with_claims};
 pub use loopback::LoopbackServer;
 pub use persist::DataFileReport;
 pub use races::Races;
-pub use server::{MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP};
+pub use server::{
+    KeyMinter, MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP,
+};
 pub use stream::StreamSession;
 
 use mana_sync_core::Timestamp;

@@ -130,7 +130,12 @@ pub struct MemoryServer {
     /// Counts pushes, for streams waiting on a socket.
     pushed: tokio::sync::watch::Sender<usize>,
     cors: Option<crate::Cors>,
+    /// Gives a key to a user the vault holds nothing for ([`MemoryServer::mint_vaults`]).
+    minter: Option<Arc<KeyMinter>>,
 }
+
+/// What [`MemoryServer::mint_vaults`] is given: a key for a user (by id).
+pub type KeyMinter = dyn Fn(&str) -> Option<MasterKey> + Send + Sync;
 
 impl Default for MemoryServer {
     fn default() -> Self {
@@ -210,6 +215,7 @@ impl MemoryServer {
             heartbeat: Duration::from_secs(30),
             pushed: tokio::sync::watch::Sender::new(0),
             cors: None,
+            minter: None,
         }
     }
 
@@ -468,6 +474,33 @@ impl MemoryServer {
     /// with equal times, rows that commit late. Off by default.
     pub fn set_races(&self, races: Races) {
         self.state().races.set(races);
+    }
+
+    /// For a development server: a user the vault holds nothing for (no
+    /// [`Self::set_vault`]) gets the key `mint` gives on their first key
+    /// request, kept from then on as [`Vault::Standard`] (`None`: the vault
+    /// stays uninitialised). The real vault never does this: a key is made
+    /// by the user's browser.
+    ///
+    /// ```
+    /// use mana_sync_core::crypto::MasterKey;
+    /// use mana_sync_testkit::{token_for, MemoryServer};
+    ///
+    /// let server = MemoryServer::new().mint_vaults(|_user| MasterKey::from_bytes(&[7; 32]).ok());
+    /// let response = server.handle(
+    ///     http::Request::get("/api/v1/me/encryption-vault/key")
+    ///         .header("authorization", format!("Bearer {}", token_for("u-1")))
+    ///         .body(Vec::new())
+    ///         .unwrap(),
+    /// );
+    /// assert_eq!(response.status(), 200);
+    /// ```
+    pub fn mint_vaults(
+        mut self,
+        mint: impl Fn(&str) -> Option<MasterKey> + Send + Sync + 'static,
+    ) -> MemoryServer {
+        self.minter = Some(Arc::new(mint));
+        self
     }
 
     /// Sets what the vault holds for `user`.
@@ -740,7 +773,21 @@ impl MemoryServer {
             Ok(user) => user,
             Err(why) => return json_response(StatusCode::UNAUTHORIZED, &json!({"error": why})),
         };
-        let vault = self.state().vaults.get(&user).cloned().unwrap_or_default();
+        let held = self.state().vaults.get(&user).cloned();
+        let vault = match (held, &self.minter) {
+            (Some(vault), _) => vault,
+            (None, Some(mint)) => {
+                // Minted outside the lock (the minter may print); a request
+                // racing this one keeps whichever key was stored first.
+                let minted = mint(&user).map_or(Vault::NotInitialised, Vault::Standard);
+                self.state()
+                    .vaults
+                    .entry(user.clone())
+                    .or_insert(minted)
+                    .clone()
+            }
+            (None, None) => Vault::NotInitialised,
+        };
         let b64 = base64::engine::general_purpose::STANDARD;
         match vault {
             Vault::NotInitialised => json_response(
