@@ -207,6 +207,15 @@ pub enum Error {
     /// is stored in its own transaction, so the failed request may have
     /// stored a prefix of its changes: what is known is a range. Pushing the
     /// whole batch again is safe: duplicates are harmless to the fold.
+    ///
+    /// With retries (the facades' default [`crate::RetryPolicy`]), a request
+    /// that fails transiently (a network error, a timeout, 408, 429, 5xx) is
+    /// sent again first, and the push goes on: this error appears only when
+    /// a request fails permanently (401, 402, 400, ...) or its attempts run
+    /// out. To see it in a test, push with [`crate::RetryPolicy::none`], or
+    /// fail more requests than there are attempts (the testkit's
+    /// `fail_next_requests_to(Endpoint::Push, ..)` aims faults at pushes
+    /// only).
     #[error(
         "push stopped after at least {stored_at_least} and at most {stored_at_most} of {total} \
          changes were stored, from the start of the batch ({cause}); pushing the batch again \

@@ -28,6 +28,7 @@
 mod clock;
 mod cors;
 mod endless;
+mod endpoint;
 mod faults;
 mod go_json;
 mod go_time;
@@ -45,6 +46,7 @@ mod stream;
 pub use clock::ManualClock;
 pub use cors::{Cors, CORS_HEADERS, CORS_METHODS};
 pub use endless::{EndlessServer, ENDLESS_LIMIT};
+pub use endpoint::Endpoint;
 pub use faults::{Fault, FaultPlan};
 pub use in_process::InProcess;
 pub use jwt::{token_for, token_with_claims};

@@ -10,6 +10,7 @@ use mana_sync_core::crypto::MasterKey;
 use mana_sync_core::{Clock, Timestamp};
 use serde_json::{json, Value};
 
+use crate::endpoint::Endpoint;
 use crate::faults::{Fault, FaultPlan};
 use crate::go_json::{self, go_quote, go_utf8};
 use crate::go_time::{parse_rfc3339, rfc3339_nano, rfc3339_seconds, to_micros};
@@ -76,7 +77,8 @@ struct State {
     open_streams: usize,
     stream_cut_after: Option<usize>,
     silent_streams: usize,
-    faults: std::collections::VecDeque<Fault>,
+    /// Queued faults, each for one endpoint or (`None`) for any request.
+    faults: std::collections::VecDeque<(Option<Endpoint>, Fault)>,
     plan: Option<FaultPlan>,
     injected: Vec<Fault>,
     races: RaceState,
@@ -242,11 +244,57 @@ impl MemoryServer {
         self.state().silent_streams = n;
     }
 
-    /// Answers the next `n` requests (of any kind, streams included) with
-    /// `fault` instead of handling them.
+    /// Answers the next `n` requests (of any kind, streams and the vault
+    /// included) with `fault` instead of handling them. To fail only the
+    /// requests of one endpoint, see [`Self::fail_next_requests_to`].
     pub fn fail_next_requests(&self, n: usize, fault: Fault) {
         let mut s = self.state();
-        s.faults.extend(std::iter::repeat_n(fault, n));
+        s.faults.extend(std::iter::repeat_n((None, fault), n));
+    }
+
+    /// Answers the next `n` requests to `endpoint` with `fault`; requests
+    /// to the other endpoints are not counted and handled as usual (a
+    /// client that fetches the vault key before it pushes gets its key).
+    /// Faults queued earlier for any request still come first.
+    ///
+    /// ```
+    /// use mana_sync_testkit::{Endpoint, Fault, MemoryServer};
+    ///
+    /// let server = MemoryServer::new();
+    /// server.fail_next_requests_to(Endpoint::Push, 2, Fault::Unavailable);
+    /// let get = |path: &str| server.handle(http::Request::get(path).body(Vec::new()).unwrap());
+    /// assert_eq!(get("/health").status(), 200); // not a push: untouched
+    /// let push = || server.handle(http::Request::post("/sync/todo").body(Vec::new()).unwrap());
+    /// assert_eq!(push().status(), 503);
+    /// assert_eq!(push().status(), 503);
+    /// assert_eq!(push().status(), 401); // handled again (no token here)
+    /// ```
+    pub fn fail_next_requests_to(&self, endpoint: Endpoint, n: usize, fault: Fault) {
+        let mut s = self.state();
+        s.faults
+            .extend(std::iter::repeat_n((Some(endpoint), fault), n));
+    }
+
+    /// The first queued fault for a request to `endpoint` (`None`: a
+    /// request no endpoint answers), taken off the queue.
+    fn take_queued(s: &mut State, endpoint: Option<Endpoint>) -> Option<Fault> {
+        let at = s
+            .faults
+            .iter()
+            .position(|(aim, _)| aim.is_none() || *aim == endpoint)?;
+        s.faults.remove(at).map(|(_, fault)| fault)
+    }
+
+    /// The endpoint a request is for, if it is for one.
+    fn endpoint(&self, request: &Request<Vec<u8>>) -> Option<Endpoint> {
+        Some(match self.routed(request).ok()? {
+            Route::Health => Endpoint::Health,
+            Route::Metrics => Endpoint::Metrics,
+            Route::Push(_) => Endpoint::Push,
+            Route::Pull(_) => Endpoint::Pull,
+            Route::Stream(_) => Endpoint::Stream,
+            Route::VaultKey => Endpoint::Vault,
+        })
     }
 
     /// Lets `plan` fault the requests from now on (streams excepted: see
@@ -284,9 +332,10 @@ impl MemoryServer {
         request: Request<Vec<u8>>,
     ) -> Result<StreamSession, Box<Response<Vec<u8>>>> {
         self.note_received(&request, 0);
+        let endpoint = self.endpoint(&request);
         let queued = {
             let mut s = self.state();
-            let fault = s.faults.pop_front();
+            let fault = MemoryServer::take_queued(&mut s, endpoint);
             s.injected.extend(fault.clone());
             fault
         };
@@ -645,8 +694,9 @@ impl MemoryServer {
 
     /// The fault for a request: a queued one, else the plan's, if any.
     fn next_fault(&self, request: &Request<Vec<u8>>) -> Option<Fault> {
+        let endpoint = self.endpoint(request);
         let mut s = self.state();
-        let fault = match s.faults.pop_front() {
+        let fault = match MemoryServer::take_queued(&mut s, endpoint) {
             Some(fault) => Some(fault),
             None => {
                 let State { plan, .. } = &mut *s;

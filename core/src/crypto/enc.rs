@@ -3,8 +3,8 @@
 
 use std::cell::Cell;
 
-use ring::aead::{Aad, Nonce};
 use rand_core::{CryptoRng, RngCore};
+use ring::aead::{Aad, Nonce};
 use serde_json::{Map, Value};
 use zeroize::{Zeroize, Zeroizing};
 

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use ring::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
 use base64::Engine;
+use ring::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::CryptoError;
