@@ -9,7 +9,8 @@
 //!   straight to a [`MemoryServer`], with a [`ManualClock`], so an app's own
 //!   unit tests drive the real clients deterministically;
 //! * [`LoopbackServer`]: the same server over real HTTP on 127.0.0.1, for
-//!   transport tests and demos;
+//!   transport tests and demos (the feature `loopback`, on by default: with
+//!   `default-features = false` the testkit has no hyper, tokio or h2);
 //! * [`EndlessServer`]: a server whose response body never ends, for
 //!   size-cap tests;
 //! * [`FaultPlan`]: seeded faults (closed connections, pushes stored and
@@ -35,6 +36,7 @@ mod go_time;
 mod in_process;
 mod jwt;
 mod log;
+#[cfg(feature = "loopback")]
 mod loopback;
 mod persist;
 mod push_body;
@@ -50,6 +52,7 @@ pub use endpoint::Endpoint;
 pub use faults::{Fault, FaultPlan};
 pub use in_process::InProcess;
 pub use jwt::{token_for, token_with_claims};
+#[cfg(feature = "loopback")]
 pub use loopback::LoopbackServer;
 pub use persist::DataFileReport;
 pub use races::Races;
@@ -68,6 +71,6 @@ pub fn start_time() -> Timestamp {
 
 // The workspace README's examples run as doc tests. `tests/README.md` is a
 // link to it, which `cargo package` turns into the file itself.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "loopback"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeExamples;

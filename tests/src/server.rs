@@ -130,6 +130,7 @@ pub struct MemoryServer {
     prefix: String,
     heartbeat: Duration,
     /// Counts pushes, for streams waiting on a socket.
+    #[cfg(feature = "loopback")]
     pushed: tokio::sync::watch::Sender<usize>,
     cors: Option<crate::Cors>,
     /// Gives a key to a user the vault holds nothing for ([`MemoryServer::mint_vaults`]).
@@ -215,6 +216,7 @@ impl MemoryServer {
             clock: Arc::new(clock),
             prefix: String::new(),
             heartbeat: Duration::from_secs(30),
+            #[cfg(feature = "loopback")]
             pushed: tokio::sync::watch::Sender::new(0),
             cors: None,
             minter: None,
@@ -404,6 +406,7 @@ impl MemoryServer {
     }
 
     /// Waits for pushes: the receiver changes with each one.
+    #[cfg(feature = "loopback")]
     pub(crate) fn subscribe(&self) -> tokio::sync::watch::Receiver<usize> {
         self.pushed.subscribe()
     }
@@ -666,6 +669,7 @@ impl MemoryServer {
             client: go_utf8(client),
             tables,
         });
+        #[cfg(feature = "loopback")]
         self.pushed.send_modify(|n| *n += 1);
     }
 

@@ -91,6 +91,10 @@ pub mod prelude {
         Listing, Map, MasterKey, OsRng, Patch, Record, Replica, RetryPolicy, StreamEvent,
         TableSpec, Timestamp, Value,
     };
+    // App code generic over the transport (`fn sync<T: BlockingTransport>(client: &BlockingClient<T>)`)
+    // runs against the real transport and, in its tests, the testkit's
+    // `InProcess`.
+    pub use crate::{BlockingClient, BlockingTransport};
 }
 
 pub use transport::{UreqBody, UreqTransport};
