@@ -115,7 +115,7 @@ fn captures() -> Vec<Capture> {
 
 /// The captures of `dir`, in file name order.
 fn captures_in(dir: &Path) -> Vec<Capture> {
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
+    let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".json"))
