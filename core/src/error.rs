@@ -273,6 +273,17 @@ pub enum Error {
     /// A field of a record could not be decrypted.
     #[error(transparent)]
     Field(#[from] crate::crypto::FieldCryptoError),
+    /// A record of a typed table could not be read as its type
+    /// ([`crate::Listing::all`]); `cause` names the field, never a
+    /// decrypted value.
+    #[error("record {id:?} cannot be read: {cause}")]
+    BadRecord {
+        /// The record's id.
+        id: String,
+        /// Why (in the message too, so it is not also the
+        /// [`std::error::Error::source`]).
+        cause: Box<Error>,
+    },
     /// An operation was driven out of order (a bug in the driver).
     #[error("operation misused: {reason}")]
     Misuse {
@@ -299,7 +310,7 @@ impl Error {
     }
 
     /// Whether trying again later may succeed: network errors, timeouts,
-    /// 408, 429 and 5xx (PROTOCOL.md's rule).
+    /// 408, 429 and 5xx (docs/PROTOCOL.md's rule).
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Transport(_) | Error::Timeout { .. } | Error::Server { .. } => true,

@@ -3,7 +3,8 @@
 //! Everything needed to test code that talks mana-sync, without a network or
 //! a real server:
 //!
-//! * [`MemoryServer`]: the server in memory, faithful to PROTOCOL.md, as a
+//! * [`MemoryServer`]: the server in memory, faithful to the protocol
+//!   (`docs/PROTOCOL.md` of the repository), as a
 //!   function from `http::Request` to `http::Response`;
 //! * [`InProcess`]: a transport (blocking and async) that hands requests
 //!   straight to a [`MemoryServer`], with a [`ManualClock`], so an app's own
@@ -69,8 +70,12 @@ pub fn start_time() -> Timestamp {
     Timestamp::from_unix_millis(1_767_225_600_000).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-// The workspace README's examples run as doc tests. `tests/README.md` is a
-// link to it, which `cargo package` turns into the file itself.
+// The workspace README's examples run as doc tests (from the repository:
+// the file is outside this package), and so do this crate's README's.
 #[cfg(all(doctest, feature = "loopback"))]
-#[doc = include_str!("../README.md")]
+#[doc = include_str!("../../README.md")]
 pub struct ReadmeExamples;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeExamples;

@@ -202,9 +202,28 @@ enum Route {
 }
 
 impl MemoryServer {
-    /// A server whose clock is a [`ManualClock`] at
-    /// [`crate::start_time`] (2026-01-01T00:00:00Z): deterministic.
+    /// A server on the system clock, as a real server (and
+    /// [`crate::LoopbackServer::new`]) runs: the tokens' `exp` and `nbf`
+    /// and the clients' stamps meet the time they expect. For tests that
+    /// need fixed times: [`Self::deterministic`], or [`Self::with_clock`]
+    /// with a [`ManualClock`] shared with the clients ([`crate::InProcess`]
+    /// does that).
     pub fn new() -> MemoryServer {
+        MemoryServer::with_clock(mana_sync_core::SystemClock)
+    }
+
+    /// A server whose clock is a [`ManualClock`] at [`crate::start_time`]
+    /// (2026-01-01T00:00:00Z) that nothing advances: every cursor and
+    /// `created_at` is the same from run to run (each row still a
+    /// microsecond after the one before).
+    ///
+    /// ```
+    /// use mana_sync_testkit::{start_time, MemoryServer};
+    ///
+    /// assert_eq!(MemoryServer::deterministic().now(), start_time());
+    /// assert!(MemoryServer::new().now() > start_time()); // the system clock
+    /// ```
+    pub fn deterministic() -> MemoryServer {
         MemoryServer::with_clock(ManualClock::default())
     }
 

@@ -186,7 +186,7 @@ fn with_retries_every_fault_is_absorbed_in_process() {
 }
 
 fn loopback() -> LoopbackServer {
-    LoopbackServer::start(MemoryServer::new())
+    LoopbackServer::start(MemoryServer::deterministic())
         .unwrap()
         .with_stall(Duration::from_secs(30))
 }

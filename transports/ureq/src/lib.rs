@@ -113,3 +113,8 @@ pub fn client(config: Config) -> Result<Client, Error> {
 pub fn client_with(config: Config, options: TransportOptions) -> Result<Client, Error> {
     Ok(BlockingClient::new(config, UreqTransport::new(options)))
 }
+
+// The README's examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;
