@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
+use mana_sync_core::crypto::{Iv, MasterKey};
 
 /// What the exit codes mean (shown at the end of `--help`).
 const EXIT_CODES: &str = "\
@@ -25,39 +26,78 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every subcommand takes.
-#[derive(Debug, Args)]
+/// Where to connect, given before the subcommand (`mana-sync --url U pull
+/// ...`), with the environment and the defaults; the same options given
+/// after a subcommand that talks to a server ([`Connection`]) win.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Connection (for push, pull, records, watch, key)")]
 pub struct Global {
     /// The sync service's base URL.
-    #[arg(
-        long,
-        env = "MANA_SYNC_URL",
-        default_value = "http://localhost:3050",
-        global = true
-    )]
+    #[arg(long, env = "MANA_SYNC_URL", default_value = "http://localhost:3050")]
     pub url: String,
     /// The auth service's base URL (for the vault key).
-    #[arg(long, env = "MANA_AUTH_URL", global = true)]
+    #[arg(long, env = "MANA_AUTH_URL")]
     pub auth_url: Option<String>,
     /// The user's JWT. Never printed.
-    #[arg(long, env = "MANA_TOKEN", hide_env_values = true, global = true)]
+    #[arg(long, env = "MANA_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// The client id sent as `X-Client-Id`.
-    #[arg(
-        long,
-        env = "MANA_CLIENT_ID",
-        default_value = "mana-sync-cli",
-        global = true
-    )]
+    #[arg(long, env = "MANA_CLIENT_ID", default_value = "mana-sync-cli")]
     pub client_id: String,
     /// Longest time for one exchange with the server, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60, global = true)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,
-
     /// How long a request that fails transiently (network, 5xx, 429) is
-    /// tried again after its first failure; 0: once only.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30, global = true)]
+    /// tried again after its first failure, in seconds; 0: once only.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub retry_for: u64,
+}
+
+impl Global {
+    /// These options with the ones a subcommand was given put over them.
+    pub fn merged(&self, given: &Connection) -> Global {
+        Global {
+            url: given.url.clone().unwrap_or_else(|| self.url.clone()),
+            auth_url: given.auth_url.clone().or_else(|| self.auth_url.clone()),
+            token: given.token.clone().or_else(|| self.token.clone()),
+            client_id: given
+                .client_id
+                .clone()
+                .unwrap_or_else(|| self.client_id.clone()),
+            timeout: given.timeout.unwrap_or(self.timeout),
+            retry_for: given.retry_for.unwrap_or(self.retry_for),
+        }
+    }
+}
+
+/// The connection options of a subcommand that talks to a server (the same
+/// as before the subcommand; given here, they win).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct Connection {
+    /// The sync service's base URL [env: MANA_SYNC_URL] [default:
+    /// http://localhost:3050].
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The auth service's base URL, for the vault key [env: MANA_AUTH_URL].
+    #[arg(long)]
+    pub auth_url: Option<String>,
+    /// The user's JWT [env: MANA_TOKEN]. Never printed. For `mana-sync
+    /// serve`: `mana-sync dev-token --user <USER>`.
+    #[arg(long)]
+    pub token: Option<String>,
+    /// The client id sent as `X-Client-Id` [env: MANA_CLIENT_ID] [default:
+    /// mana-sync-cli].
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Longest time for one exchange with the server, in seconds [default:
+    /// 60].
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// How long a request that fails transiently is tried again, in
+    /// seconds; 0: once only [default: 30].
+    #[arg(long, value_name = "SECONDS")]
+    pub retry_for: Option<u64>,
 }
 
 /// The subcommands.
@@ -79,6 +119,9 @@ pub enum Command {
     Watch(WatchArgs),
     /// Ask the vault whether a master key is available for the user.
     Key(KeyArgs),
+    /// Print a token that `mana-sync serve` accepts for a user (DEV SERVER
+    /// ONLY: it is not signed; a real server refuses it).
+    DevToken(DevTokenArgs),
     /// Encrypt a JSON value into an `enc:1:` string.
     Encrypt(EncryptArgs),
     /// Decrypt an `enc:1:` string into its JSON value.
@@ -106,6 +149,37 @@ pub struct ServeArgs {
     /// An origin browsers may call from (repeatable; default: any).
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origins: Vec<String>,
+    /// The vault key of a user (repeatable): `USER=KEY`, the key 32 bytes in
+    /// standard base64. A user without one gets a random key on first
+    /// asking, printed on stderr (see `--no-mint`).
+    #[arg(long = "vault-key", value_name = "USER=KEY", value_parser = user_key)]
+    pub vault_keys: Vec<(String, MasterKey)>,
+    /// Mint no keys: a user without `--vault-key` has no vault (404
+    /// `VAULT_NOT_INITIALISED`, as for a user who never opened it).
+    #[arg(long)]
+    pub no_mint: bool,
+    /// A user whose sync subscription is off (repeatable): their pushes,
+    /// pulls and streams are answered 402 `sync_inactive`.
+    #[arg(long = "inactive", value_name = "USER")]
+    pub inactive: Vec<String>,
+}
+
+/// `USER=KEY` of `--vault-key`.
+fn user_key(text: &str) -> Result<(String, MasterKey), String> {
+    let (user, key) = text
+        .split_once('=')
+        .filter(|(user, _)| !user.is_empty())
+        .ok_or("give USER=KEY (the key 32 bytes in standard base64)")?;
+    let key = MasterKey::from_base64(key.trim()).map_err(|e| format!("the key of {user}: {e}"))?;
+    Ok((user.to_owned(), key))
+}
+
+/// `dev-token`.
+#[derive(Debug, Args)]
+pub struct DevTokenArgs {
+    /// The user the token speaks for (its `sub` claim).
+    #[arg(long)]
+    pub user: String,
 }
 
 /// `mcp`.
@@ -124,6 +198,9 @@ pub struct McpArgs {
 /// `push`.
 #[derive(Debug, Args)]
 pub struct PushArgs {
+    /// Where to connect.
+    #[command(flatten)]
+    pub connection: Connection,
     /// The app id.
     #[arg(long)]
     pub app: String,
@@ -142,6 +219,9 @@ pub struct PushArgs {
 /// `pull`.
 #[derive(Debug, Args)]
 pub struct PullArgs {
+    /// Where to connect.
+    #[command(flatten)]
+    pub connection: Connection,
     /// The app id.
     #[arg(long)]
     pub app: String,
@@ -154,11 +234,19 @@ pub struct PullArgs {
     /// Follow `hasMore` to the end.
     #[arg(long)]
     pub all: bool,
+    /// Include the changes pushed with this client id (the server leaves
+    /// them out by default, so a `push` then a `pull` with the same client
+    /// id prints none of them).
+    #[arg(long)]
+    pub include_own: bool,
 }
 
 /// `watch`.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
+    /// Where to connect.
+    #[command(flatten)]
+    pub connection: Connection,
     /// The app id.
     #[arg(long)]
     pub app: String,
@@ -171,6 +259,10 @@ pub struct WatchArgs {
     /// Stop after this many change events (default: never).
     #[arg(long, value_name = "N")]
     pub max_events: Option<u64>,
+    /// Include the changes pushed with this client id (left out by
+    /// default, as `pull` does).
+    #[arg(long)]
+    pub include_own: bool,
     /// Give up after this many failed connections in a row (default: keep
     /// reconnecting).
     #[arg(long, value_name = "N")]
@@ -185,9 +277,13 @@ pub struct KeyArg {
     pub key_b64: Option<String>,
 }
 
-/// `records`.
+/// `records`: it always reads this client's own changes too (the records
+/// are what every device wrote).
 #[derive(Debug, Args)]
 pub struct RecordsArgs {
+    /// Where to connect.
+    #[command(flatten)]
+    pub connection: Connection,
     /// The app id.
     #[arg(long)]
     pub app: String,
@@ -209,6 +305,9 @@ pub struct RecordsArgs {
 /// `key`.
 #[derive(Debug, Args)]
 pub struct KeyArgs {
+    /// Where to connect.
+    #[command(flatten)]
+    pub connection: Connection,
     /// Print the key (base64) on stdout.
     #[arg(long)]
     pub show: bool,
@@ -221,10 +320,17 @@ pub struct EncryptArgs {
     #[command(flatten)]
     pub key: KeyArg,
     /// The 12-byte IV, base64 (default: a random one).
-    #[arg(long, value_name = "IV")]
-    pub iv_b64: Option<String>,
-    /// The JSON value (default: read from stdin).
+    #[arg(long, value_name = "IV", value_parser = iv)]
+    pub iv_b64: Option<Iv>,
+    /// The JSON value (default: read from stdin); a negative number is a
+    /// value, not an option.
+    #[arg(allow_negative_numbers = true)]
     pub json: Option<String>,
+}
+
+/// An IV given as `--iv-b64`.
+fn iv(text: &str) -> Result<Iv, String> {
+    Iv::from_base64(text.trim()).map_err(|e| format!("{e} (give 12 bytes in standard base64)"))
 }
 
 /// `decrypt`.
@@ -233,7 +339,9 @@ pub struct DecryptArgs {
     /// The key.
     #[command(flatten)]
     pub key: KeyArg,
-    /// The `enc:1:` string (default: read from stdin).
+    /// The `enc:1:` string (default: read from stdin); any other text is
+    /// printed back as a JSON string, as the library and the browser pass
+    /// such values through.
     pub blob: Option<String>,
 }
 

@@ -56,6 +56,17 @@ impl Failure {
 
     /// What a library error means here; `url` is the sync URL in use.
     pub fn from_error(error: &Error, url: &str) -> Failure {
+        Failure::from_error_at(error, url, "--url (or MANA_SYNC_URL)")
+    }
+
+    /// What an error of the vault's (the auth service at `auth_url`) means.
+    pub fn from_vault_error(error: &Error, auth_url: &str) -> Failure {
+        Failure::from_error_at(error, auth_url, "--auth-url (or MANA_AUTH_URL)")
+    }
+
+    /// What a library error means here; `url` is the service's URL in use,
+    /// given by `option`.
+    fn from_error_at(error: &Error, url: &str, option: &str) -> Failure {
         let text = error.to_string();
         match error {
             Error::Unauthorized { .. } => {
@@ -76,8 +87,8 @@ impl Failure {
             Error::Transport(_) => Failure::new(
                 SERVER,
                 format!(
-                    "could not reach the server at {url} ({}); check --url (or MANA_SYNC_URL) \
-                     and that the server is running",
+                    "could not reach the server at {url} ({}); check {option} and that the \
+                     server is running",
                     text.trim_start_matches("could not reach the server: ")
                 ),
             ),
@@ -88,7 +99,7 @@ impl Failure {
             Error::Server { .. } => Failure::new(SERVER, format!("{text}; try again in a moment")),
             Error::Rejected { .. } | Error::MethodNotAllowed { .. } => Failure::new(
                 SERVER,
-                format!("{text}; check that {url} is a mana-sync server (--url)"),
+                format!("{text}; check that {url} is the right server ({option})"),
             ),
             Error::ZeroKnowledgeUser | Error::VaultNotInitialised => {
                 Failure::new(CRYPTO, format!("no master key available: {text}"))
@@ -96,7 +107,7 @@ impl Failure {
             Error::Crypto(e) => Failure::from(e),
             Error::Field(e) => Failure::from(e),
             Error::PartialPush { cause, .. } => {
-                Failure::new(Failure::from_error(cause, url).code, text)
+                Failure::new(Failure::from_error_at(cause, url, option).code, text)
             }
             _ => Failure::new(SERVER, text),
         }

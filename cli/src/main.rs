@@ -24,18 +24,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Serve(args) => commands::serve::run(args),
         Command::Demo => commands::demo::run(),
-        Command::Push(args) => commands::push::run(global, args),
-        Command::Pull(args) => commands::pull::run(global, args),
-        Command::Records(args) => commands::records::run(global, args),
-        Command::Watch(args) => commands::watch::run(global, args),
-        Command::Key(args) => commands::key::run(global, args),
+        Command::Push(args) => commands::push::run(&global.merged(&args.connection), args),
+        Command::Pull(args) => commands::pull::run(&global.merged(&args.connection), args),
+        Command::Records(args) => commands::records::run(&global.merged(&args.connection), args),
+        Command::Watch(args) => commands::watch::run(&global.merged(&args.connection), args),
+        Command::Key(args) => commands::key::run(&global.merged(&args.connection), args),
+        Command::DevToken(args) => commands::serve::dev_token(args),
         Command::Encrypt(args) => commands::crypt::encrypt(args),
         Command::Decrypt(args) => commands::crypt::decrypt(args),
         Command::Mcp(args) => commands::mcp::run(global, args),
         Command::Completions { shell } => {
-            let mut command = Cli::command();
-            clap_complete::generate(*shell, &mut command, "mana-sync", &mut std::io::stdout());
-            Ok(())
+            // Written whole into memory first: `generate` panics on a write
+            // error, and a reader that goes away (`| head -1`) is not one.
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "mana-sync", &mut script);
+            output::bytes(&script)
         }
     }
 }

@@ -8,18 +8,27 @@ use crate::failure::Failure;
 /// Writes `text` and a newline to stdout.
 pub fn line(text: &str) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")
-        .and_then(|()| out.flush())
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                Failure::new(0, "")
-            } else {
-                Failure::new(
-                    crate::failure::SERVER,
-                    format!("cannot write to stdout: {e}"),
-                )
-            }
-        })
+    finish(writeln!(out, "{text}").and_then(|()| out.flush()))
+}
+
+/// Writes `bytes` as they are to stdout.
+pub fn bytes(bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    finish(out.write_all(bytes).and_then(|()| out.flush()))
+}
+
+/// The outcome of a write: a reader that went away is a quiet success.
+fn finish(written: std::io::Result<()>) -> Result<(), Failure> {
+    written.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::new(0, "")
+        } else {
+            Failure::new(
+                crate::failure::SERVER,
+                format!("cannot write to stdout: {e}"),
+            )
+        }
+    })
 }
 
 /// Writes `value` as one line of JSON.

@@ -202,3 +202,93 @@ fn ctrl_c_stops_it_cleanly() {
     assert!(status.success(), "{status}: {err}");
     assert!(err.contains("stopped"), "{err}");
 }
+
+#[test]
+fn dev_token_speaks_for_the_user_and_says_it_is_for_the_dev_server() {
+    let out = mana()
+        .args(["dev-token", "--user", "alice"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("development server"))
+        .get_output()
+        .clone();
+    let token = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(token.trim(), mana_sync_testkit::token_for("alice"));
+    mana()
+        .args(["dev-token", "--user", " "])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--user"));
+}
+
+#[test]
+fn the_vault_holds_given_keys_and_mints_the_others_once() {
+    let given = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    let serve = Serve::start(&["--vault-key", &format!("alice={given}")]);
+    let key = |user: &str| {
+        stdout_of(
+            mana_as(&serve.url, user)
+                .args(["--auth-url", &serve.url])
+                .args(["key", "--show"]),
+        )
+        .trim()
+        .to_owned()
+    };
+    assert_eq!(key("alice"), given);
+    let minted = key("bob");
+    assert_eq!(minted.len(), 44, "{minted}");
+    assert_ne!(minted, given);
+    assert_eq!(key("bob"), minted, "minted once, then kept");
+    let (_, stderr) = serve.interrupt();
+    assert!(stderr.contains("To get going"), "{stderr}");
+    assert!(
+        stderr.contains("minted a vault key for user \"bob\"") && stderr.contains(&minted),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("\"alice\""), "{stderr}");
+}
+
+#[test]
+fn no_mint_leaves_the_vault_uninitialised_and_a_bad_key_is_a_usage_error() {
+    let serve = Serve::start(&["--no-mint"]);
+    mana_as(&serve.url, USER)
+        .args(["--auth-url", &serve.url, "key"])
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains("no master key available"));
+    mana()
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--vault-key",
+            "alice=short",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("the key of alice"));
+    mana()
+        .args(["serve", "--addr", "127.0.0.1:0", "--vault-key", "nokey"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("USER=KEY"));
+}
+
+#[test]
+fn an_inactive_user_is_refused_with_402_and_others_are_not() {
+    let serve = Serve::start(&["--inactive", "lapsed"]);
+    mana_as(&serve.url, "lapsed")
+        .args(["pull", "--app", "todo", "--collection", "tasks"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("sync_inactive").or(predicate::str::contains("402")));
+    mana_as(&serve.url, "lapsed")
+        .args(["push", "--app", "todo"])
+        .write_stdin(insert("t-1", "x"))
+        .assert()
+        .code(3);
+    mana_as(&serve.url, USER)
+        .args(["pull", "--app", "todo", "--collection", "tasks"])
+        .assert()
+        .success();
+}

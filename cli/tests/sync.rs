@@ -252,7 +252,7 @@ fn a_refused_token_is_exit_3_and_never_printed() {
 
 #[test]
 fn an_inactive_subscription_is_exit_3() {
-    let server = MemoryServer::new();
+    let server = MemoryServer::deterministic();
     server.set_sync_active(USER, false);
     let running = LoopbackServer::start(server).unwrap();
     mana_as(&running.base_url(), USER)
@@ -290,7 +290,7 @@ fn an_unreachable_server_is_exit_5() {
 #[test]
 fn a_server_failure_is_exit_5() {
     // A failure that outlasts the retries (one attempt with --retry-for 0).
-    let server = MemoryServer::new();
+    let server = MemoryServer::deterministic();
     server.fail_next_requests(3, Fault::Unavailable);
     let running = LoopbackServer::start(server).unwrap();
     mana_as(&running.base_url(), USER)
@@ -303,7 +303,7 @@ fn a_server_failure_is_exit_5() {
 
 #[test]
 fn malformed_input_is_exit_4_and_nothing_is_sent() {
-    let server = std::sync::Arc::new(MemoryServer::new());
+    let server = std::sync::Arc::new(MemoryServer::deterministic());
     let running = LoopbackServer::start(server.clone()).unwrap();
     let url = running.base_url();
     for (input, says) in [

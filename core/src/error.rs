@@ -221,6 +221,15 @@ pub enum Error {
     /// is stored in its own transaction, so the failed request may have
     /// stored a prefix of its changes: what is known is a range. Pushing the
     /// whole batch again is safe: duplicates are harmless to the fold.
+    ///
+    /// With retries (the facades' default [`crate::RetryPolicy`]), a request
+    /// that fails transiently (a network error, a timeout, 408, 429, 5xx) is
+    /// sent again first, and the push goes on: this error appears only when
+    /// a request fails permanently (401, 402, 400, ...) or its attempts run
+    /// out. To see it in a test, push with [`crate::RetryPolicy::none`], or
+    /// fail more requests than there are attempts (the testkit's
+    /// `fail_next_requests_to(Endpoint::Push, ..)` aims faults at pushes
+    /// only).
     #[error(
         "push stopped after at least {stored_at_least} and at most {stored_at_most} of {total} \
          changes were stored, from the start of the batch ({cause}); pushing the batch again \
@@ -298,6 +307,17 @@ pub enum Error {
     /// A field of a record could not be decrypted.
     #[error(transparent)]
     Field(#[from] crate::crypto::FieldCryptoError),
+    /// A record of a typed table could not be read as its type
+    /// ([`crate::Listing::all`]); `cause` names the field, never a
+    /// decrypted value.
+    #[error("record {id:?} cannot be read: {cause}")]
+    BadRecord {
+        /// The record's id.
+        id: String,
+        /// Why (in the message too, so it is not also the
+        /// [`std::error::Error::source`]).
+        cause: Box<Error>,
+    },
     /// An operation was driven out of order (a bug in the driver).
     #[error("operation misused: {reason}")]
     Misuse {
@@ -324,7 +344,7 @@ impl Error {
     }
 
     /// Whether trying again later may succeed: network errors, timeouts,
-    /// 408, 429 and 5xx (PROTOCOL.md's rule).
+    /// 408, 429 and 5xx (docs/PROTOCOL.md's rule).
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Transport(_) | Error::Timeout { .. } | Error::Server { .. } => true,

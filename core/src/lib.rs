@@ -75,6 +75,9 @@ mod token;
 mod transport;
 pub mod wire;
 
+/// The date and time crate behind [`Timestamp`] (`From` both ways).
+pub use jiff;
+
 pub use batch::Batch;
 pub use client::{AsyncClient, BlockingClient, SharedKeyCache};
 pub use clock::{Clock, SystemClock};
@@ -94,7 +97,7 @@ pub use wire::{
     StreamBatch, StreamMessage, SyncResponse,
 };
 
-/// The server's limits, as PROTOCOL.md states them.
+/// The server's limits, as docs/PROTOCOL.md states them.
 pub mod limits {
     /// Most changes the browser client sends in one push request.
     pub const MAX_CHANGES_PER_PUSH: usize = 200;
@@ -110,3 +113,8 @@ pub mod limits {
     /// Error bodies are trimmed to this many characters in errors.
     pub const ERROR_BODY_CHARS: usize = 500;
 }
+
+// The README's examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;

@@ -1,4 +1,4 @@
-//! Reading responses: the status table of PROTOCOL.md, and JSON decoding that
+//! Reading responses: the status table of docs/PROTOCOL.md, and JSON decoding that
 //! says where it failed.
 
 use http::{header, Response};

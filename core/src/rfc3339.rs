@@ -1,5 +1,5 @@
 //! The exact text form the server reads: Go's
-//! `time.Parse(time.RFC3339Nano, s)`, as PROTOCOL.md ("Pull") lists it.
+//! `time.Parse(time.RFC3339Nano, s)`, as docs/PROTOCOL.md ("Pull") lists it.
 //!
 //! `YYYY-MM-DD`, upper-case `T`, `HH:MM:SS`, an optional `.` and 1 to 9
 //! digits, then upper-case `Z` or `±HH:MM` with hours 00–23 and minutes

@@ -16,5 +16,7 @@ pub use crate::{
     SyncResponse, SystemClock, TableSpec, TimeoutKind, Timestamp, Token, TokenSource,
     TransportError, TransportOptions,
 };
+/// The date and time crate behind `Timestamp` (`From` both ways).
+pub use jiff;
 /// JSON values, as records and changes hold them (from `serde_json`).
 pub use serde_json::{json, Map, Value};

@@ -34,10 +34,25 @@ pub struct BadRecord {
 
 impl<T> Listing<T> {
     /// The records that decode, failing with the first bad record's error
-    /// if there is one: for callers that want all or nothing.
+    /// if there is one ([`Error::BadRecord`], naming the record): for
+    /// callers that want all or nothing.
+    ///
+    /// ```
+    /// use mana_sync_core::{BadRecord, Error, Listing};
+    ///
+    /// let listing: Listing<u32> = Listing {
+    ///     records: vec![1],
+    ///     bad: vec![BadRecord { id: "t-2".into(), error: Error::InvalidRequest { reason: "field title: expected a string".into() } }],
+    /// };
+    /// let error = listing.all().unwrap_err();
+    /// assert!(error.to_string().starts_with("record \"t-2\" cannot be read: "), "{error}");
+    /// ```
     pub fn all(self) -> Result<Vec<T>, Error> {
         match self.bad.into_iter().next() {
-            Some(bad) => Err(bad.error),
+            Some(bad) => Err(Error::BadRecord {
+                id: bad.id,
+                cause: Box::new(bad.error),
+            }),
             None => Ok(self.records),
         }
     }

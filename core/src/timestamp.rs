@@ -198,6 +198,40 @@ impl fmt::Debug for Timestamp {
     }
 }
 
+/// To and from [`jiff`]'s timestamp (the same instant, to the nanosecond),
+/// for date arithmetic, time zones and formats of your own; the core
+/// re-exports the crate as `mana_sync_core::jiff`.
+///
+/// ```
+/// use mana_sync_core::{jiff, Timestamp};
+///
+/// let at = Timestamp::parse("2026-04-23T23:30:00.123456Z")?;
+/// let instant: jiff::Timestamp = at.into();
+/// assert_eq!(Timestamp::from(instant), at);
+/// assert_eq!(at.date_utc(), jiff::civil::date(2026, 4, 23));
+/// let in_berlin = instant.in_tz("Europe/Berlin");
+/// # let _ = in_berlin;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl From<jiff::Timestamp> for Timestamp {
+    fn from(instant: jiff::Timestamp) -> Timestamp {
+        Timestamp(instant)
+    }
+}
+
+impl From<Timestamp> for jiff::Timestamp {
+    fn from(at: Timestamp) -> jiff::Timestamp {
+        at.0
+    }
+}
+
+impl Timestamp {
+    /// The calendar date of this instant in UTC.
+    pub fn date_utc(self) -> jiff::civil::Date {
+        jiff::tz::Offset::UTC.to_datetime(self.0).date()
+    }
+}
+
 impl FromStr for Timestamp {
     type Err = TimestampError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

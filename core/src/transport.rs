@@ -36,7 +36,7 @@ pub struct TransportOptions {
     /// For a streamed response ([`BlockingTransport::open`]): longest wait
     /// for the status and headers. The real server sends them only with the
     /// first event when nothing is pending, up to 30 s after the request
-    /// (PROTOCOL.md), so the default is 45 s.
+    /// (docs/PROTOCOL.md), so the default is 45 s.
     pub head_timeout: Duration,
     /// For a streamed response: longest silence between two reads; longer
     /// means a dead connection. The server sends a heartbeat every 30 s, so

@@ -1,7 +1,7 @@
 //! [`Cors`]: answers browsers' CORS preflights and marks responses for the
 //! allowed origins, so that a web app can be developed against the server.
 //!
-//! PROTOCOL.md does not specify CORS; this follows the common middleware
+//! docs/PROTOCOL.md does not specify CORS; this follows the common middleware
 //! (`rs/cors`) the Go server's kind uses: a preflight (`OPTIONS` with an
 //! `Origin` and an `Access-Control-Request-Method`) is answered `204` by
 //! the middleware itself, with the `Allow-*` headers only when the origin,

@@ -3,13 +3,15 @@
 //! Everything needed to test code that talks mana-sync, without a network or
 //! a real server:
 //!
-//! * [`MemoryServer`]: the server in memory, faithful to PROTOCOL.md, as a
+//! * [`MemoryServer`]: the server in memory, faithful to the protocol
+//!   (`docs/PROTOCOL.md` of the repository), as a
 //!   function from `http::Request` to `http::Response`;
 //! * [`InProcess`]: a transport (blocking and async) that hands requests
 //!   straight to a [`MemoryServer`], with a [`ManualClock`], so an app's own
 //!   unit tests drive the real clients deterministically;
 //! * [`LoopbackServer`]: the same server over real HTTP on 127.0.0.1, for
-//!   transport tests and demos;
+//!   transport tests and demos (the feature `loopback`, on by default: with
+//!   `default-features = false` the testkit has no hyper, tokio or h2);
 //! * [`EndlessServer`]: a server whose response body never ends, for
 //!   size-cap tests;
 //! * [`FaultPlan`]: seeded faults (closed connections, pushes stored and
@@ -28,12 +30,14 @@
 mod clock;
 mod cors;
 mod endless;
+mod endpoint;
 mod faults;
 mod go_json;
 mod go_time;
 mod in_process;
 mod jwt;
 mod log;
+#[cfg(feature = "loopback")]
 mod loopback;
 mod persist;
 mod push_body;
@@ -45,13 +49,17 @@ mod stream;
 pub use clock::ManualClock;
 pub use cors::{Cors, CORS_HEADERS, CORS_METHODS};
 pub use endless::{EndlessServer, ENDLESS_LIMIT};
+pub use endpoint::Endpoint;
 pub use faults::{Fault, FaultPlan};
 pub use in_process::InProcess;
 pub use jwt::{token_for, token_with_claims};
+#[cfg(feature = "loopback")]
 pub use loopback::LoopbackServer;
 pub use persist::DataFileReport;
 pub use races::Races;
-pub use server::{MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP};
+pub use server::{
+    KeyMinter, MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP,
+};
 pub use stream::StreamSession;
 
 use mana_sync_core::Timestamp;
@@ -62,8 +70,12 @@ pub fn start_time() -> Timestamp {
     Timestamp::from_unix_millis(1_767_225_600_000).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-// The workspace README's examples run as doc tests. `tests/README.md` is a
-// link to it, which `cargo package` turns into the file itself.
+// The workspace README's examples run as doc tests (from the repository:
+// the file is outside this package), and so do this crate's README's.
+#[cfg(all(doctest, feature = "loopback"))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;
+
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
-pub struct ReadmeExamples;
+pub struct CrateReadmeExamples;

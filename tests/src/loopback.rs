@@ -214,12 +214,11 @@ async fn stream(server: Arc<MemoryServer>, session: StreamSession) -> Response<B
 }
 
 impl LoopbackServer {
-    /// A fresh [`MemoryServer`] on the system clock, served on a free port:
-    /// the default for a server that faces real tokens (their `exp` and
-    /// `nbf` are checked against its clock). For a fixed clock:
-    /// `LoopbackServer::start(MemoryServer::new())`.
+    /// A fresh [`MemoryServer::new`] (the system clock, as a real server)
+    /// served on a free port. For a fixed clock:
+    /// `LoopbackServer::start(MemoryServer::deterministic())`.
     pub fn new() -> std::io::Result<LoopbackServer> {
-        LoopbackServer::start(MemoryServer::with_clock(mana_sync_core::SystemClock))
+        LoopbackServer::start(MemoryServer::new())
     }
 
     /// Serves `server` (an `Arc<MemoryServer>` or a `MemoryServer`) on a free

@@ -10,6 +10,7 @@ use mana_sync_core::crypto::MasterKey;
 use mana_sync_core::{Clock, Timestamp};
 use serde_json::{json, Value};
 
+use crate::endpoint::Endpoint;
 use crate::faults::{Fault, FaultPlan};
 use crate::go_json::{self, go_quote, go_utf8};
 use crate::go_time::{parse_rfc3339, rfc3339_nano, rfc3339_seconds, to_micros};
@@ -92,7 +93,8 @@ struct State {
     stream_cut_bytes: Option<usize>,
     stream_cut_random: Option<(u64, usize)>,
     silent_streams: usize,
-    faults: std::collections::VecDeque<Fault>,
+    /// Queued faults, each for one endpoint or (`None`) for any request.
+    faults: std::collections::VecDeque<(Option<Endpoint>, Fault)>,
     plan: Option<FaultPlan>,
     injected: Vec<Fault>,
     races: RaceState,
@@ -144,9 +146,15 @@ pub struct MemoryServer {
     prefix: String,
     heartbeat: Duration,
     /// Counts pushes, for streams waiting on a socket.
+    #[cfg(feature = "loopback")]
     pushed: tokio::sync::watch::Sender<usize>,
     cors: Option<crate::Cors>,
+    /// Gives a key to a user the vault holds nothing for ([`MemoryServer::mint_vaults`]).
+    minter: Option<Arc<KeyMinter>>,
 }
+
+/// What [`MemoryServer::mint_vaults`] is given: a key for a user (by id).
+pub type KeyMinter = dyn Fn(&str) -> Option<MasterKey> + Send + Sync;
 
 impl Default for MemoryServer {
     fn default() -> Self {
@@ -210,9 +218,28 @@ enum Route {
 }
 
 impl MemoryServer {
-    /// A server whose clock is a [`ManualClock`] at
-    /// [`crate::start_time`] (2026-01-01T00:00:00Z): deterministic.
+    /// A server on the system clock, as a real server (and
+    /// [`crate::LoopbackServer::new`]) runs: the tokens' `exp` and `nbf`
+    /// and the clients' stamps meet the time they expect. For tests that
+    /// need fixed times: [`Self::deterministic`], or [`Self::with_clock`]
+    /// with a [`ManualClock`] shared with the clients ([`crate::InProcess`]
+    /// does that).
     pub fn new() -> MemoryServer {
+        MemoryServer::with_clock(mana_sync_core::SystemClock)
+    }
+
+    /// A server whose clock is a [`ManualClock`] at [`crate::start_time`]
+    /// (2026-01-01T00:00:00Z) that nothing advances: every cursor and
+    /// `created_at` is the same from run to run (each row still a
+    /// microsecond after the one before).
+    ///
+    /// ```
+    /// use mana_sync_testkit::{start_time, MemoryServer};
+    ///
+    /// assert_eq!(MemoryServer::deterministic().now(), start_time());
+    /// assert!(MemoryServer::new().now() > start_time()); // the system clock
+    /// ```
+    pub fn deterministic() -> MemoryServer {
         MemoryServer::with_clock(ManualClock::default())
     }
 
@@ -224,8 +251,10 @@ impl MemoryServer {
             clock: Arc::new(clock),
             prefix: String::new(),
             heartbeat: Duration::from_secs(30),
+            #[cfg(feature = "loopback")]
             pushed: tokio::sync::watch::Sender::new(0),
             cors: None,
+            minter: None,
         }
     }
 
@@ -266,11 +295,57 @@ impl MemoryServer {
         self.state().silent_streams = n;
     }
 
-    /// Answers the next `n` requests (of any kind, streams included) with
-    /// `fault` instead of handling them.
+    /// Answers the next `n` requests (of any kind, streams and the vault
+    /// included) with `fault` instead of handling them. To fail only the
+    /// requests of one endpoint, see [`Self::fail_next_requests_to`].
     pub fn fail_next_requests(&self, n: usize, fault: Fault) {
         let mut s = self.state();
-        s.faults.extend(std::iter::repeat_n(fault, n));
+        s.faults.extend(std::iter::repeat_n((None, fault), n));
+    }
+
+    /// Answers the next `n` requests to `endpoint` with `fault`; requests
+    /// to the other endpoints are not counted and handled as usual (a
+    /// client that fetches the vault key before it pushes gets its key).
+    /// Faults queued earlier for any request still come first.
+    ///
+    /// ```
+    /// use mana_sync_testkit::{Endpoint, Fault, MemoryServer};
+    ///
+    /// let server = MemoryServer::new();
+    /// server.fail_next_requests_to(Endpoint::Push, 2, Fault::Unavailable);
+    /// let get = |path: &str| server.handle(http::Request::get(path).body(Vec::new()).unwrap());
+    /// assert_eq!(get("/health").status(), 200); // not a push: untouched
+    /// let push = || server.handle(http::Request::post("/sync/todo").body(Vec::new()).unwrap());
+    /// assert_eq!(push().status(), 503);
+    /// assert_eq!(push().status(), 503);
+    /// assert_eq!(push().status(), 401); // handled again (no token here)
+    /// ```
+    pub fn fail_next_requests_to(&self, endpoint: Endpoint, n: usize, fault: Fault) {
+        let mut s = self.state();
+        s.faults
+            .extend(std::iter::repeat_n((Some(endpoint), fault), n));
+    }
+
+    /// The first queued fault for a request to `endpoint` (`None`: a
+    /// request no endpoint answers), taken off the queue.
+    fn take_queued(s: &mut State, endpoint: Option<Endpoint>) -> Option<Fault> {
+        let at = s
+            .faults
+            .iter()
+            .position(|(aim, _)| aim.is_none() || *aim == endpoint)?;
+        s.faults.remove(at).map(|(_, fault)| fault)
+    }
+
+    /// The endpoint a request is for, if it is for one.
+    fn endpoint(&self, request: &Request<Vec<u8>>) -> Option<Endpoint> {
+        Some(match self.routed(request).ok()? {
+            Route::Health => Endpoint::Health,
+            Route::Metrics => Endpoint::Metrics,
+            Route::Push(_) => Endpoint::Push,
+            Route::Pull(_) => Endpoint::Pull,
+            Route::Stream(_) => Endpoint::Stream,
+            Route::VaultKey => Endpoint::Vault,
+        })
     }
 
     /// Lets `plan` fault the requests from now on (streams excepted: see
@@ -308,9 +383,10 @@ impl MemoryServer {
         request: Request<Vec<u8>>,
     ) -> Result<StreamSession, Box<Response<Vec<u8>>>> {
         self.note_received(&request, 0);
+        let endpoint = self.endpoint(&request);
         let queued = {
             let mut s = self.state();
-            let fault = s.faults.pop_front();
+            let fault = MemoryServer::take_queued(&mut s, endpoint);
             s.injected.extend(fault.clone());
             fault
         };
@@ -405,6 +481,7 @@ impl MemoryServer {
     }
 
     /// Waits for pushes: the receiver changes with each one.
+    #[cfg(feature = "loopback")]
     pub(crate) fn subscribe(&self) -> tokio::sync::watch::Receiver<usize> {
         self.pushed.subscribe()
     }
@@ -529,6 +606,33 @@ impl MemoryServer {
         self.state().races.set(races);
     }
 
+    /// For a development server: a user the vault holds nothing for (no
+    /// [`Self::set_vault`]) gets the key `mint` gives on their first key
+    /// request, kept from then on as [`Vault::Standard`] (`None`: the vault
+    /// stays uninitialised). The real vault never does this: a key is made
+    /// by the user's browser.
+    ///
+    /// ```
+    /// use mana_sync_core::crypto::MasterKey;
+    /// use mana_sync_testkit::{token_for, MemoryServer};
+    ///
+    /// let server = MemoryServer::new().mint_vaults(|_user| MasterKey::from_bytes(&[7; 32]).ok());
+    /// let response = server.handle(
+    ///     http::Request::get("/api/v1/me/encryption-vault/key")
+    ///         .header("authorization", format!("Bearer {}", token_for("u-1")))
+    ///         .body(Vec::new())
+    ///         .unwrap(),
+    /// );
+    /// assert_eq!(response.status(), 200);
+    /// ```
+    pub fn mint_vaults(
+        mut self,
+        mint: impl Fn(&str) -> Option<MasterKey> + Send + Sync + 'static,
+    ) -> MemoryServer {
+        self.minter = Some(Arc::new(mint));
+        self
+    }
+
     /// Sets what the vault holds for `user`.
     pub fn set_vault(&self, user: &str, vault: Vault) {
         self.state().vaults.insert(user.to_owned(), vault);
@@ -643,6 +747,7 @@ impl MemoryServer {
             client: go_utf8(client),
             tables,
         });
+        #[cfg(feature = "loopback")]
         self.pushed.send_modify(|n| *n += 1);
     }
 
@@ -671,8 +776,9 @@ impl MemoryServer {
 
     /// The fault for a request: a queued one, else the plan's, if any.
     fn next_fault(&self, request: &Request<Vec<u8>>) -> Option<Fault> {
+        let endpoint = self.endpoint(request);
         let mut s = self.state();
-        let fault = match s.faults.pop_front() {
+        let fault = match MemoryServer::take_queued(&mut s, endpoint) {
             Some(fault) => Some(fault),
             None => {
                 let State { plan, .. } = &mut *s;
@@ -799,7 +905,21 @@ impl MemoryServer {
             Ok(user) => user,
             Err(why) => return json_response(StatusCode::UNAUTHORIZED, &json!({"error": why})),
         };
-        let vault = self.state().vaults.get(&user).cloned().unwrap_or_default();
+        let held = self.state().vaults.get(&user).cloned();
+        let vault = match (held, &self.minter) {
+            (Some(vault), _) => vault,
+            (None, Some(mint)) => {
+                // Minted outside the lock (the minter may print); a request
+                // racing this one keeps whichever key was stored first.
+                let minted = mint(&user).map_or(Vault::NotInitialised, Vault::Standard);
+                self.state()
+                    .vaults
+                    .entry(user.clone())
+                    .or_insert(minted)
+                    .clone()
+            }
+            (None, None) => Vault::NotInitialised,
+        };
         let b64 = base64::engine::general_purpose::STANDARD;
         match vault {
             Vault::NotInitialised => json_response(

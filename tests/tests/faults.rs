@@ -186,7 +186,7 @@ fn with_retries_every_fault_is_absorbed_in_process() {
 }
 
 fn loopback() -> LoopbackServer {
-    LoopbackServer::start(MemoryServer::new())
+    LoopbackServer::start(MemoryServer::deterministic())
         .unwrap()
         .with_stall(Duration::from_secs(30))
 }
@@ -335,4 +335,92 @@ fn a_plan_on_the_loopback_server_acts_on_the_wire() {
         seen_kinds.insert(fault.name());
     }
     assert_eq!(seen_kinds.len(), 6, "{seen_kinds:?}");
+}
+
+/// Faults aimed at one endpoint: two 503s for the push do not hit the vault
+/// fetch before it; the push is retried through them; the pull after it is
+/// untouched; a fault for any request still comes first.
+#[test]
+fn faults_aimed_at_one_endpoint_hit_only_it() {
+    use mana_sync_core::crypto::MasterKey;
+    use mana_sync_testkit::{Endpoint, Vault};
+
+    let net = InProcess::default();
+    let server = net.server();
+    server.set_vault(
+        USER,
+        Vault::Standard(MasterKey::from_bytes(&[7; 32]).unwrap()),
+    );
+    let base = "http://mana.test";
+    let client = net.blocking_client(config(base, "aimed").with_auth_url(base).unwrap());
+    server.fail_next_requests_to(Endpoint::Push, 2, Fault::Unavailable);
+    client.master_key().unwrap();
+    assert!(
+        server.faults_injected().is_empty(),
+        "the vault fetch was not hit"
+    );
+    client.push(APP, &batch(3), &Cursor::EPOCH).unwrap();
+    assert_eq!(
+        server.faults_injected(),
+        [Fault::Unavailable, Fault::Unavailable]
+    );
+    let pushes = server
+        .requests()
+        .iter()
+        .filter(|r| r.method == http::Method::POST)
+        .count();
+    assert_eq!(pushes, 3, "two refused, the third stored");
+    assert_eq!(server.stored_count(USER), 3);
+    client.pull(APP, TABLE, &Cursor::EPOCH).unwrap();
+    assert_eq!(server.faults_injected().len(), 2);
+
+    // Without retries, the aimed fault is what the push sees; a fault for
+    // any request queued before it comes first, on whatever comes next.
+    let once = client.clone().with_retry(RetryPolicy::none());
+    server.fail_next_requests(1, Fault::BadGatewayHtml);
+    server.fail_next_requests_to(Endpoint::Pull, 1, Fault::Unavailable);
+    assert_eq!(
+        seen(&once.push(APP, &batch(1), &Cursor::EPOCH)),
+        Seen::Status(502)
+    );
+    assert_eq!(seen(&once.push(APP, &batch(1), &Cursor::EPOCH)), Seen::Ok);
+    assert_eq!(
+        seen(&once.pull(APP, TABLE, &Cursor::EPOCH)),
+        Seen::Status(503)
+    );
+    assert_eq!(seen(&once.pull(APP, TABLE, &Cursor::EPOCH)), Seen::Ok);
+}
+
+/// Retries hide a transient failure of one request of a push: the push
+/// succeeds with nothing lost; `PartialPush` comes only when a request's
+/// attempts run out (here: without retries).
+#[test]
+fn partial_push_appears_only_once_retries_run_out() {
+    for retries in [true, false] {
+        let net = InProcess::default();
+        let server = net.server();
+        let mut client = net.blocking_client(config("http://mana.test", "partial"));
+        if !retries {
+            client = client.with_retry(RetryPolicy::none());
+        }
+        // 250 changes: two requests (200 + 50); the second one's first
+        // attempt fails with the server's 500 after the first 200 stored.
+        server.fail_next_push_after(200);
+        let result = client.push(APP, &batch(250), &Cursor::EPOCH);
+        if retries {
+            assert_eq!(result.unwrap().requests, 2);
+            assert_eq!(server.stored_count(USER), 250);
+        } else {
+            let Err(Error::PartialPush {
+                stored_at_least,
+                total,
+                ..
+            }) = result
+            else {
+                panic!("expected PartialPush, got {result:?}");
+            };
+            assert_eq!((stored_at_least, total), (200, 250));
+            assert_eq!(server.stored_count(USER), 200);
+        }
+    }
 }

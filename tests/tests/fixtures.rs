@@ -23,8 +23,10 @@
 //! * **streams** (`every_stream_capture_is_replayed`): the changes of the
 //!   captured events are stored by another client, the first event of each
 //!   collection before the stream opens (the initial batches), the later
-//!   ones while it is open (live events); each event must come back byte
-//!   for byte but for `syncedUntil` (row times), heartbeats included.
+//!   ones while it is open (live events), and what an initial `hasMore`
+//!   says was waiting; each event must come back byte for byte but for
+//!   `syncedUntil` (row times), heartbeats included. A capture of another
+//!   shape, written to a folder of its own, is replayed the same way.
 //! * **skipped, by name, with the reason**: streams (above), refusals that need a
 //!   signature checked (the in-memory server decodes tokens, it does not
 //!   verify them), and answers holding changes from an unseen writer at
@@ -108,8 +110,12 @@ impl Capture {
 }
 
 fn captures() -> Vec<Capture> {
-    let dir = fixtures_dir();
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
+    captures_in(&fixtures_dir())
+}
+
+/// The captures of `dir`, in file name order.
+fn captures_in(dir: &Path) -> Vec<Capture> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".json"))
@@ -223,7 +229,7 @@ fn ts(s: &str) -> Option<Timestamp> {
 
 /// Why a capture is not replayed, if it is not.
 fn skip_reason(c: &Capture, known: &BTreeSet<(String, String, String)>) -> Option<String> {
-    if c.path().ends_with("/stream") || c.fx["operation"] == "stream" {
+    if is_stream(c) {
         return Some("a stream: replayed as a stream by `every_stream_capture_is_replayed`".into());
     }
     let text = c.body_text();
@@ -452,80 +458,172 @@ fn sse_events(body: &[u8]) -> Vec<mana_sync_core::sse::SseEvent> {
     events
 }
 
+fn is_stream(c: &Capture) -> bool {
+    c.path().ends_with("/stream") || c.fx["operation"] == "stream"
+}
+
 #[test]
 fn every_stream_capture_is_replayed() {
-    let streams: Vec<Capture> = captures()
-        .into_iter()
-        .filter(|c| c.path().ends_with("/stream") || c.fx["operation"] == "stream")
-        .collect();
+    let streams: Vec<Capture> = captures().into_iter().filter(is_stream).collect();
     for c in &streams {
-        let name = &c.name;
-        let captured = sse_events(c.body_text().as_bytes());
-        let app = c
-            .path()
-            .trim_start_matches("/sync/")
-            .trim_end_matches("/stream")
-            .to_owned();
-        let since = c.query("since").and_then(|s| ts(&s));
-        let clock = ManualClock::new(
-            since
-                .unwrap_or(Timestamp::UNIX_EPOCH)
-                .checked_add(Duration::from_secs(1))
-                .unwrap(),
-        );
-        let server = std::sync::Arc::new(MemoryServer::with_clock(clock.clone()));
-        // The initial batches: the first event of each collection, up to
-        // the first collection seen twice or the first heartbeat.
-        let mut tables_seen = BTreeSet::new();
-        let initial = captured
-            .iter()
-            .take_while(|e| {
-                e.event == "changes" && {
-                    let data: Value = serde_json::from_str(&e.data).unwrap();
-                    tables_seen.insert(data["table"].as_str().unwrap_or_default().to_owned())
-                }
-            })
-            .count();
-        let seed = |e: &mana_sync_core::sse::SseEvent| {
-            let data: Value = serde_json::from_str(&e.data).unwrap();
-            let rows: Vec<Value> = data["changes"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .iter()
-                .map(as_pushed)
-                .collect();
-            clock.advance(Duration::from_millis(1));
-            server.seed(USER, &app, SEEDER, &rows);
-        };
-        for e in &captured[..initial] {
-            seed(e);
-        }
-        let mut session = server
-            .open_stream(request_of(c, Some(&token_for(USER)), None))
-            .unwrap_or_else(|r| panic!("{name}: refused with {}", r.status()));
-        for (i, want) in captured.iter().enumerate() {
-            let got = if want.event == "heartbeat" {
-                assert!(session.next_event().is_none(), "{name}: event {i}");
-                session.heartbeat().unwrap()
-            } else {
-                if i >= initial {
-                    seed(want);
-                }
-                session
-                    .next_event()
-                    .unwrap_or_else(|| panic!("{name}: event {i} missing"))
-            };
-            let got = sse_events(&got);
-            assert_eq!(got.len(), 1, "{name}: event {i}");
-            assert_eq!(got[0].event, want.event, "{name}: event {i}");
-            let keys = ["syncedUntil"];
-            assert_eq!(
-                blank_all(&got[0].data, &keys),
-                blank_all(&want.data, &keys),
-                "{name}: event {i}"
-            );
-        }
-        println!("{name}: {} events replayed as a stream", captured.len());
+        replay_stream(c);
     }
+}
+
+/// The data of a captured event, as JSON.
+fn event_data(e: &mana_sync_core::sse::SseEvent) -> Value {
+    serde_json::from_str(&e.data).unwrap()
+}
+
+/// Replays one stream capture. Everything comes from the capture: the app,
+/// `since`, the collections; the changes of its events are stored by
+/// another client, the first event of each collection before the stream
+/// opens (the initial batches), the later ones while it is open (live
+/// events). An initial batch that says `hasMore` had more waiting: the
+/// first change of that collection's next event is stored before the
+/// stream opens too (the rest of that event when it comes), or, when no
+/// event follows, one more change that is never sent.
+fn replay_stream(c: &Capture) {
+    let name = &c.name;
+    let captured = sse_events(c.body_text().as_bytes());
+    let app = c
+        .path()
+        .trim_start_matches("/sync/")
+        .trim_end_matches("/stream")
+        .to_owned();
+    let since = c.query("since").and_then(|s| ts(&s));
+    let clock = ManualClock::new(
+        since
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+            .checked_add(Duration::from_secs(1))
+            .unwrap(),
+    );
+    let server = std::sync::Arc::new(MemoryServer::with_clock(clock.clone()));
+    // The initial batches: the first event of each collection, up to the
+    // first collection seen twice or the first heartbeat.
+    let mut tables_seen = BTreeSet::new();
+    let initial = captured
+        .iter()
+        .take_while(|e| {
+            e.event == "changes"
+                && tables_seen.insert(
+                    event_data(e)["table"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+        })
+        .count();
+    let rows_of = |e: &mana_sync_core::sse::SseEvent| -> Vec<Value> {
+        let changes = event_data(e)["changes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        changes.iter().map(as_pushed).collect()
+    };
+    let seed = |rows: &[Value]| {
+        clock.advance(Duration::from_millis(1));
+        server.seed(USER, &app, SEEDER, rows);
+    };
+    for e in &captured[..initial] {
+        seed(&rows_of(e));
+    }
+    // What an initial `hasMore` says was waiting: stored now; `skip[i]`
+    // rows of event i are then already stored when it comes.
+    let mut skip = vec![0usize; captured.len()];
+    for e in captured[..initial]
+        .iter()
+        .filter(|e| event_data(e)["hasMore"] == true)
+    {
+        let table = event_data(e)["table"].clone();
+        let next = (initial..captured.len()).find(|&i| {
+            captured[i].event == "changes" && event_data(&captured[i])["table"] == table
+        });
+        match next.map(|i| (i, rows_of(&captured[i]))) {
+            Some((i, rows)) if !rows.is_empty() => {
+                seed(&rows[..1]);
+                skip[i] = 1;
+            }
+            _ => {
+                let mut more = rows_of(e).pop().unwrap();
+                more["id"] = json!(format!("{}-more", more["id"].as_str().unwrap_or_default()));
+                seed(&[more]);
+            }
+        }
+    }
+    let mut session = server
+        .open_stream(request_of(c, Some(&token_for(USER)), None))
+        .unwrap_or_else(|r| panic!("{name}: refused with {}", r.status()));
+    for (i, want) in captured.iter().enumerate() {
+        let got = if want.event == "heartbeat" {
+            assert!(session.next_event().is_none(), "{name}: event {i}");
+            session.heartbeat().unwrap()
+        } else {
+            if i >= initial {
+                let rows = rows_of(want);
+                if rows.len() > skip[i] {
+                    seed(&rows[skip[i]..]);
+                }
+            }
+            session
+                .next_event()
+                .unwrap_or_else(|| panic!("{name}: event {i} missing"))
+        };
+        let got = sse_events(&got);
+        assert_eq!(got.len(), 1, "{name}: event {i}");
+        assert_eq!(got[0].event, want.event, "{name}: event {i}");
+        let keys = ["syncedUntil"];
+        assert_eq!(
+            blank_all(&got[0].data, &keys),
+            blank_all(&want.data, &keys),
+            "{name}: event {i}"
+        );
+    }
+    println!("{name}: {} events replayed as a stream", captured.len());
+}
+
+/// A stream capture of the same format as the shared one but another shape
+/// (another app, collection, client and `since`; an initial batch of
+/// exactly 1,000 rows with `hasMore`, then a live event and a heartbeat),
+/// written to a folder of its own: the replay derives all of it from the
+/// capture.
+#[test]
+fn a_stream_capture_of_another_shape_is_replayed_too() {
+    let row = |i: usize| {
+        format!(
+            r#"{{"table":"notes","id":"n-{i:04}","op":"insert","data":{{"body":"note {i}","order":{i}}}}}"#
+        )
+    };
+    let event = |rows: std::ops::Range<usize>, more: bool| {
+        let changes: Vec<String> = rows.map(row).collect();
+        format!(
+            "event: changes\ndata: {{\"changes\":[{}],\"hasMore\":{more},\"syncedUntil\":\"2025-03-04T05:06:07.123456Z\",\"table\":\"notes\"}}\n\n",
+            changes.join(",")
+        )
+    };
+    let body = format!(
+        "{}{}event: heartbeat\ndata: {{}}\n\n",
+        event(0..1000, true),
+        event(1000..1003, false)
+    );
+    let capture = json!({
+        "name": "stream-1000-has-more-live-heartbeat",
+        "operation": "stream",
+        "request": {"method": "GET", "path": "/sync/journal/stream",
+                    "query": "collections=notes&since=2025-03-01T00:00:00Z",
+                    "headers": {"authorization": "Bearer <token>", "x-client-id": "phone-7"}, "body": null},
+        "response": {"status": 200, "content_type": "text/event-stream", "body": body},
+    });
+    let dir = std::env::temp_dir().join(format!("mana-stream-capture-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("01-stream.json"),
+        serde_json::to_vec_pretty(&capture).unwrap(),
+    )
+    .unwrap();
+    let streams: Vec<Capture> = captures_in(&dir).into_iter().filter(is_stream).collect();
+    assert_eq!(streams.len(), 1);
+    assert_eq!(sse_events(streams[0].body_text().as_bytes()).len(), 3);
+    replay_stream(&streams[0]);
+    let _ = std::fs::remove_dir_all(&dir);
 }

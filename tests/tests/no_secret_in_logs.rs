@@ -102,7 +102,7 @@ fn neither_the_token_nor_the_key_is_logged() {
     let key = MasterKey::from_bytes(&[0x5a; 32]).unwrap();
     let key_b64 = base64::engine::general_purpose::STANDARD.encode(key.expose());
     let token = token_for(USER);
-    let server = LoopbackServer::start(MemoryServer::new()).unwrap();
+    let server = LoopbackServer::start(MemoryServer::deterministic()).unwrap();
     server
         .server()
         .set_vault(USER, Vault::Standard(key.clone()));

@@ -1,5 +1,5 @@
 //! The in-memory server's rules, driven with raw `http::Request` values:
-//! the statuses and texts of PROTOCOL.md and the captures, byte for byte.
+//! the statuses and texts of docs/PROTOCOL.md and the captures, byte for byte.
 
 #![allow(clippy::unwrap_used)]
 
@@ -19,7 +19,7 @@ fn ts(s: &str) -> Timestamp {
 
 #[test]
 fn every_400_text() {
-    let s = MemoryServer::new();
+    let s = MemoryServer::deterministic();
     let bad = |body: &str| {
         summary(&s.handle(request(
             Method::POST,
@@ -195,7 +195,7 @@ fn every_401_and_the_402() {
 
 #[test]
 fn routes_methods_and_paths() {
-    let s = MemoryServer::new();
+    let s = MemoryServer::deterministic();
     let r = s.handle(request(
         Method::POST,
         "/sync/todo/pull?collection=t&since=x",
@@ -296,7 +296,7 @@ fn routes_methods_and_paths() {
 
 #[test]
 fn changes_come_back_as_the_server_writes_them() {
-    let s = MemoryServer::new();
+    let s = MemoryServer::deterministic();
     let changes = json!([
         {"table": "tasks", "id": "t-1", "op": "insert", "spaceId": "s-1", "origin": "agent",
          "actor": {"missionId": "m-1", "kind": "ai"},
@@ -402,7 +402,7 @@ fn changes_come_back_as_the_server_writes_them() {
 
 #[test]
 fn pull_pages_2500_changes_in_three() {
-    let s = MemoryServer::new();
+    let s = MemoryServer::deterministic();
     let rows: Vec<Value> = (0..2500).map(|i| insert("bulk", i)).collect();
     s.seed(USER, "todo", "seeder", &rows);
     let mut since = "1970-01-01T00%3A00%3A00.000Z".to_owned();
@@ -447,7 +447,7 @@ fn pull_pages_2500_changes_in_three() {
 
 #[test]
 fn since_is_read_as_go_reads_it() {
-    let s = MemoryServer::new();
+    let s = MemoryServer::deterministic();
     s.seed(
         USER,
         "todo",
@@ -487,7 +487,7 @@ fn since_is_read_as_go_reads_it() {
 
 #[test]
 fn push_responses_are_capped_at_5000() {
-    let s = MemoryServer::new();
+    let s = MemoryServer::deterministic();
     let rows: Vec<Value> = (0..5200)
         .map(|i| insert(if i % 2 == 0 { "a" } else { "b" }, i))
         .collect();
@@ -533,7 +533,7 @@ fn stamps_are_strictly_increasing_microseconds() {
 
 #[test]
 fn injected_failure_keeps_what_was_stored() {
-    let s = MemoryServer::new();
+    let s = MemoryServer::deterministic();
     s.fail_next_push_after(2);
     let changes: Vec<Value> = (0..5).map(|i| insert("t", i)).collect();
     let r = s.handle(push("a", &json!({"changes": changes})));
@@ -571,7 +571,7 @@ fn injected_failure_keeps_what_was_stored() {
 
 #[test]
 fn what_postgres_refuses_is_a_500() {
-    let s = MemoryServer::new();
+    let s = MemoryServer::deterministic();
     let r = s.handle(push("a", &json!({"changes": [insert("t", 0), {"table": "t", "id": "x", "op": "insert", "data": {"s": "a\u{0}b"}}]})));
     assert_eq!(
         summary(&r),
@@ -606,7 +606,7 @@ fn what_postgres_refuses_is_a_500() {
 
 #[test]
 fn a_null_field_drops_the_connection() {
-    let s = MemoryServer::new();
+    let s = MemoryServer::deterministic();
     let r = s.handle(push("a", &json!({"changes": [insert("t", 0), {"table": "t", "id": "1", "op": "update", "fields": {"x": null}}]})));
     // The real handler panics on it: no answer at all (InProcess and
     // LoopbackServer hang up), after the change before it was stored.
@@ -616,7 +616,7 @@ fn a_null_field_drops_the_connection() {
 
 #[test]
 fn bodies_over_10_mib() {
-    let s = MemoryServer::new();
+    let s = MemoryServer::deterministic();
     let limit = 10 * 1024 * 1024;
     let padded = |len: usize| {
         let head = r#"{"changes":[{"table":"t","id":"1","op":"insert","data":{"blob":""#;
@@ -661,7 +661,7 @@ fn bodies_over_10_mib() {
 
 #[test]
 fn an_app_id_is_one_segment() {
-    let s = MemoryServer::new();
+    let s = MemoryServer::deterministic();
     for (path, app) in [
         ("/sync/a%2Fb", "a/b"),
         ("/sync/..%2Fadmin%3Fx%3D%23y", "../admin?x=#y"),
@@ -702,7 +702,7 @@ fn an_app_id_is_one_segment() {
 
 #[test]
 fn mounted_under_a_prefix() {
-    let s = MemoryServer::new().with_prefix("/api/v1/");
+    let s = MemoryServer::deterministic().with_prefix("/api/v1/");
     assert_eq!(s.prefix(), "/api/v1");
     let r = s.handle(request(
         Method::POST,
@@ -737,7 +737,7 @@ fn mounted_under_a_prefix() {
 
 #[test]
 fn seeded_changes_are_stored_like_pushed_ones() {
-    let s = MemoryServer::new();
+    let s = MemoryServer::deterministic();
     s.seed(USER, "todo", "w", &[json!({"table": "t", "id": "1", "op": "update", "fields": {"a": {"value": 1, "updatedAt": "x"}}})]);
     assert_eq!(
         s.changes(USER, "todo")[0]["fields"],

@@ -24,11 +24,11 @@ pub fn required_key(arg: &KeyArg) -> Result<MasterKey, Failure> {
     })
 }
 
-/// The user's key from the vault.
-pub fn vault_key(client: &Client, url: &str) -> Result<MasterKey, Failure> {
+/// The user's key from the vault at `auth_url`.
+pub fn vault_key(client: &Client, auth_url: &str) -> Result<MasterKey, Failure> {
     client
         .master_key()
-        .map_err(|e| Failure::from_error(&e, url))
+        .map_err(|e| Failure::from_vault_error(&e, auth_url))
 }
 
 /// Runs `key`.

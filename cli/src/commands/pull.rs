@@ -14,8 +14,13 @@ pub fn run(global: &Global, args: &PullArgs) -> Result<(), Failure> {
     let since = super::since(args.since.as_deref())?.unwrap_or(Cursor::EPOCH);
     let config = config(global, false)?;
     let fail = |e: mana_sync_core::Error| Failure::from_error(&e, &global.url);
-    if args.all {
+    let printed = if args.all {
         let op = PullAll::new(&config, &args.app, &args.collection, &since).map_err(fail)?;
+        let op = if args.include_own {
+            op.including_own_changes()
+        } else {
+            op
+        };
         let bar = progress(None, &format!("pulling {}", args.collection));
         let client = client(global, config, &bar)?;
         let pulled = client.run(op);
@@ -30,9 +35,10 @@ pub fn run(global: &Global, args: &PullArgs) -> Result<(), Failure> {
             pulled.pages,
             pulled.cursor
         );
+        pulled.changes.len()
     } else {
         let bar = progress(None, "pulling");
-        let client = client(global, config, &bar)?;
+        let client = client(global, config, &bar)?.with_own_changes(args.include_own);
         let page = client
             .pull(&args.app, &args.collection, &since)
             .map_err(fail)?;
@@ -52,6 +58,14 @@ pub fn run(global: &Global, args: &PullArgs) -> Result<(), Failure> {
                 page.synced_until
             );
         }
+        page.server_changes.len()
+    };
+    if printed == 0 && !args.include_own {
+        eprintln!("{OWN_HIDDEN}");
     }
     Ok(())
 }
+
+/// The hint after an empty answer.
+pub const OWN_HIDDEN: &str = "hint: the server leaves out the changes pushed with this client id \
+     (--client-id, MANA_CLIENT_ID); --include-own reads them too";

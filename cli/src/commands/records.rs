@@ -29,7 +29,10 @@ pub fn run(global: &Global, args: &RecordsArgs) -> Result<(), Failure> {
     records.sort_by(|a, b| a.id.cmp(&b.id));
     let key: Option<MasterKey> = match given {
         Some(key) => Some(key),
-        None if wants_vault => Some(vault_key(&client, &global.url)?),
+        None if wants_vault => Some(vault_key(
+            &client,
+            global.auth_url.as_deref().unwrap_or_default(),
+        )?),
         None => None,
     };
     let fields: Vec<&str> = args.decrypt.iter().map(String::as_str).collect();

@@ -3,10 +3,13 @@
 use std::io::ErrorKind;
 use std::sync::mpsc;
 
+use base64::Engine;
+use mana_sync_core::crypto::{MasterKey, OsRng};
+use mana_sync_core::retry::RngCore;
 use mana_sync_core::SystemClock;
-use mana_sync_testkit::{Cors, LoopbackServer, MemoryServer};
+use mana_sync_testkit::{token_for, Cors, LoopbackServer, MemoryServer, Vault};
 
-use crate::args::ServeArgs;
+use crate::args::{DevTokenArgs, ServeArgs};
 use crate::failure::{Failure, SERVER};
 use crate::output;
 
@@ -21,6 +24,15 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
         Cors::origins(args.allow_origins.iter().cloned())
     };
     let mut server = MemoryServer::with_clock(SystemClock).with_cors(cors);
+    if !args.no_mint {
+        server = server.mint_vaults(mint);
+    }
+    for (user, key) in &args.vault_keys {
+        server.set_vault(user, Vault::Standard(key.clone()));
+    }
+    for user in &args.inactive {
+        server.set_sync_active(user, false);
+    }
     if let Some(path) = &args.data {
         let (opened, report) = server.with_data_file(path).map_err(|e| {
             if e.kind() == ErrorKind::InvalidData {
@@ -56,13 +68,46 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
             ),
         )
     })?;
-    output::line(&format!("{LISTENING}{}", running.base_url()))?;
+    let url = running.base_url();
+    output::line(&format!("{LISTENING}{url}"))?;
     eprintln!(
-        "mana-sync: any JWT with a `sub` claim is accepted (signatures are not checked); \
-         Ctrl-C stops"
+        "mana-sync: a development server: any JWT with a `sub` claim is accepted (signatures \
+         are not checked); the vault is at the same URL; Ctrl-C stops. To get going:\n  \
+         export MANA_SYNC_URL={url} MANA_AUTH_URL={url} \
+         MANA_TOKEN=$(mana-sync dev-token --user me)"
     );
     let _ = stopped.recv();
     drop(running);
     eprintln!("mana-sync: stopped");
     Ok(())
+}
+
+/// A random key for a user the vault holds nothing for, printed on stderr
+/// for the developer (this is the development server; a real vault's key
+/// is made by the user's browser and never printed).
+fn mint(user: &str) -> Option<MasterKey> {
+    let mut bytes = [0u8; 32];
+    OsRng.try_fill_bytes(&mut bytes).ok()?;
+    let key = MasterKey::from_bytes(&bytes).ok();
+    if key.is_some() {
+        eprintln!(
+            "mana-sync: minted a vault key for user {user:?} (dev server only; not kept across \
+             restarts, give it back with --vault-key {user}={})",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        );
+    }
+    bytes.fill(0);
+    key
+}
+
+/// Runs `dev-token`: a token `serve` accepts, on stdout.
+pub fn dev_token(args: &DevTokenArgs) -> Result<(), Failure> {
+    if args.user.trim().is_empty() {
+        return Err(Failure::usage("--user: name a user"));
+    }
+    eprintln!(
+        "mana-sync: a token for the development server (`mana-sync serve`) only: it is not \
+         signed, and a real server refuses it"
+    );
+    output::line(&token_for(&args.user))
 }

@@ -1,7 +1,7 @@
 //! `watch`: the live stream of some collections, as JSON lines.
 
 use mana_sync_core::ops::StreamEvent;
-use mana_sync_core::Cursor;
+use mana_sync_core::{Config, Cursor};
 use serde_json::{json, Value};
 
 use crate::args::{Global, WatchArgs};
@@ -26,7 +26,18 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<(), Failure> {
             "--collections: name at least one collection",
         ));
     }
-    let config = config(global, false)?;
+    let mut config = config(global, false)?;
+    if args.include_own {
+        // The stream leaves out the changes of the client id it is opened
+        // with: opened with the reader id, which never writes, it leaves
+        // out none.
+        config = Config::new(
+            &global.url,
+            config.token().expose(),
+            &config.reader_client_id(),
+        )
+        .map_err(|e| Failure::usage(format!("{e} (--url, --client-id)")))?;
+    }
     let fail = |e: mana_sync_core::Error| Failure::from_error(&e, &global.url);
     // No progress bar: the stream never ends by itself.
     let bar = progress(None, "watching");

@@ -3,8 +3,8 @@
 
 use std::cell::Cell;
 
-use aws_lc_rs::aead::{Aad, Nonce};
 use rand_core::{CryptoRng, RngCore};
+use ring::aead::{Aad, Nonce};
 use serde_json::{Map, Value};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -209,9 +209,9 @@ pub fn decrypt_value(key: &MasterKey, value: &Value) -> Result<Value, CryptoErro
         });
     }
     let body = buffer.len().saturating_sub(TAG_BYTES);
-    let (ciphertext, tag) = buffer.split_at_mut(body);
+    // The last 16 bytes are the tag; the plaintext is left in the first.
     key.cipher()
-        .open_in_place_separate_tag(iv.nonce(), Aad::empty(), tag, ciphertext)
+        .open_in_place(iv.nonce(), Aad::empty(), buffer.as_mut_slice())
         .map_err(|_| CryptoError::Auth)?;
     // The tag stays behind in the spare capacity (it is not secret).
     buffer.truncate(body);

@@ -3,8 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use aws_lc_rs::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
 use base64::Engine;
+use ring::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::CryptoError;
@@ -12,10 +12,10 @@ use super::CryptoError;
 /// A user's 32-byte master key. Zeroed on drop; `Debug` prints
 /// `MasterKey([redacted])`; no `Display`.
 ///
-/// The AES-256-GCM cipher (key schedule and GHASH table, AWS-LC's) is built
+/// The AES-256-GCM cipher (key schedule and GHASH table, `ring`'s) is built
 /// once, when the key is made, and used for every value; clones share it.
-/// It is wiped when the last clone is dropped: AWS-LC zeroes every
-/// allocation it frees.
+/// The raw bytes are wiped on drop; `ring` does not wipe its key schedule,
+/// which is freed with the last clone.
 ///
 /// ```
 /// use mana_sync_core::crypto::MasterKey;
@@ -28,7 +28,7 @@ use super::CryptoError;
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct MasterKey {
     bytes: [u8; 32],
-    /// Built from `bytes`; zeroed when freed (by AWS-LC's `OPENSSL_free`).
+    /// Built from `bytes` (`ring` does not wipe it when freed).
     #[zeroize(skip)]
     cipher: Arc<LessSafeKey>,
 }
@@ -39,7 +39,7 @@ impl MasterKey {
         let array: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::InvalidKey {
             reason: format!("expected 32 bytes, got {}", bytes.len()),
         })?;
-        // AES-256 takes any 32 bytes; AWS-LC fails only when out of memory.
+        // AES-256 takes any 32 bytes; `ring` refuses only a wrong length.
         let unbound =
             UnboundKey::new(&AES_256_GCM, &array).map_err(|_| CryptoError::InvalidKey {
                 reason: "the AES-256-GCM key schedule could not be built".into(),

@@ -2,12 +2,9 @@
 //! randomness stretched in bulk.
 
 use std::cell::RefCell;
-use std::num::NonZeroU32;
 
-use aws_lc_rs::cipher::{EncryptingKey, EncryptionContext, UnboundCipherKey, AES_256};
-use aws_lc_rs::iv::FixedLength;
-
-use rand_core::{CryptoRng, OsRng, RngCore};
+use rand_chacha::ChaCha20Rng;
+use rand_core::{CryptoRng, OsRng, RngCore, SeedableRng};
 use zeroize::Zeroize;
 
 /// Bytes made at a time, per thread, from one key from the operating
@@ -35,29 +32,16 @@ impl Drop for Pool {
 }
 
 impl Pool {
-    /// A fresh pool: the AES-256-CTR keystream of a fresh key from the OS
-    /// (each key used for one pool, from counter 0).
+    /// A fresh pool: the ChaCha20 keystream of a fresh 256-bit seed from
+    /// the OS (each seed used for one pool, then dropped).
     fn refill(&mut self) -> Result<(), rand_core::Error> {
         // Empty until it is full again.
         self.bytes.resize(POOL_BYTES, 0);
         self.next = self.bytes.len();
         self.bytes.fill(0);
-        let mut key = zeroize::Zeroizing::new([0u8; 32]);
-        OsRng.try_fill_bytes(key.as_mut())?;
-        let failed = |_| {
-            rand_core::Error::from(
-                NonZeroU32::new(rand_core::Error::CUSTOM_START).unwrap_or(NonZeroU32::MIN),
-            )
-        };
-        let cipher = UnboundCipherKey::new(&AES_256, key.as_ref())
-            .and_then(EncryptingKey::ctr)
-            .map_err(failed)?;
-        cipher
-            .less_safe_encrypt(
-                &mut self.bytes,
-                EncryptionContext::Iv128(FixedLength::from([0u8; 16])),
-            )
-            .map_err(failed)?;
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+        OsRng.try_fill_bytes(seed.as_mut())?;
+        ChaCha20Rng::from_seed(*seed).fill_bytes(&mut self.bytes);
         self.next = 0;
         Ok(())
     }
@@ -88,10 +72,10 @@ impl Pool {
 /// Random bytes for IVs at a few nanoseconds each instead of a `getrandom`
 /// system call (~0.2 µs) each: the operating system's randomness
 /// ([`OsRng`]) stretched in bulk. Each thread makes 4 KiB at a time, the
-/// AES-256-CTR keystream of a fresh 256-bit key from the OS (the
-/// construction of NIST's CTR_DRBG, reseeded for every 4 KiB; the kernel's
-/// own generator is the same idea with ChaCha20), and hands the bytes out
-/// in order, wiping each one as it goes, so no byte is handed out twice.
+/// ChaCha20 keystream of a fresh 256-bit seed from the OS (`rand_chacha`;
+/// the construction of rand's `ThreadRng` and of the kernel's own
+/// generator, reseeded here for every 4 KiB), and hands the bytes out in
+/// order, wiping each one as it goes, so no byte is handed out twice.
 /// One system call serves 341 IVs. [`Iv::random`](super::Iv::random) uses
 /// it.
 ///

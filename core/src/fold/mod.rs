@@ -1,5 +1,5 @@
 //! Folding changes into records, field by field, last write wins
-//! (PROTOCOL.md, "Folding changes into records"), in a form that is
+//! (docs/PROTOCOL.md, "Folding changes into records"), in a form that is
 //! idempotent and order-independent: the records depend only on the set of
 //! changes applied, so re-applying any of them (a retried push, an overlap
 //! re-read, a stream resume) or receiving them out of order (the server's

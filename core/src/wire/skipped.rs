@@ -7,7 +7,7 @@ use std::fmt;
 /// (`isValidSyncChange`) would drop, or one this client cannot represent (a
 /// number beyond `f64`, nesting deeper than 128 levels, a `schemaVersion`
 /// beyond `u32`). The rest of the page is read and the cursor moves on:
-/// one bad row never blocks a collection (PROTOCOL.md, "Folding").
+/// one bad row never blocks a collection (docs/PROTOCOL.md, "Folding").
 ///
 /// Every text is cut (at most 500 characters for `reason`, 200 for the
 /// others).

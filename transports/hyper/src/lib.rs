@@ -95,6 +95,10 @@ pub mod prelude {
         Listing, Map, MasterKey, OsRng, Patch, Record, Replica, RetryPolicy, StreamEvent,
         TableSpec, Timestamp, Value,
     };
+    // App code generic over the transport (`fn sync<T: AsyncTransport>(client: &AsyncClient<T>)`)
+    // runs against the real transport and, in its tests, the testkit's
+    // `InProcess`.
+    pub use crate::{AsyncClient, AsyncTransport};
     pub use futures_util::StreamExt;
 }
 
@@ -145,3 +149,8 @@ mod tests {
         ));
     }
 }
+
+// The README's examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;

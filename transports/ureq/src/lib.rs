@@ -91,6 +91,10 @@ pub mod prelude {
         Listing, Map, MasterKey, OsRng, Patch, Record, Replica, RetryPolicy, StreamEvent,
         TableSpec, Timestamp, Value,
     };
+    // App code generic over the transport (`fn sync<T: BlockingTransport>(client: &BlockingClient<T>)`)
+    // runs against the real transport and, in its tests, the testkit's
+    // `InProcess`.
+    pub use crate::{BlockingClient, BlockingTransport};
 }
 
 pub use transport::{UreqBody, UreqTransport};
@@ -109,3 +113,8 @@ pub fn client(config: Config) -> Result<Client, Error> {
 pub fn client_with(config: Config, options: TransportOptions) -> Result<Client, Error> {
     Ok(BlockingClient::new(config, UreqTransport::new(options)))
 }
+
+// The README's examples run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;
