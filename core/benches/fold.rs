@@ -15,7 +15,6 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mana_sync_core::fold::Replica;
-use mana_sync_core::Timestamp;
 
 const CHANGES: usize = 1_000_000;
 fn peak_rss_kib() -> Option<u64> {
@@ -26,10 +25,9 @@ fn peak_rss_kib() -> Option<u64> {
 
 fn bench(c: &mut Criterion) {
     let changes = common::fold_changes(CHANGES);
-    let now = Timestamp::from_unix_millis(1_800_000_000_000).unwrap_or(Timestamp::UNIX_EPOCH);
     let before = peak_rss_kib();
     let mut replica = Replica::new();
-    let report = replica.apply_all(&changes, now);
+    let report = replica.apply_all(&changes);
     let after = peak_rss_kib();
     let state = serde_json::to_vec(&replica).map(|v| v.len()).unwrap_or(0);
     println!(
@@ -50,7 +48,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("1M changes over 50k records", |b| {
         b.iter(|| {
             let mut replica = Replica::new();
-            black_box(replica.apply_all(&changes, now));
+            black_box(replica.apply_all(&changes));
             replica
         })
     });

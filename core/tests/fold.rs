@@ -280,10 +280,10 @@ fn race_overlap_reread_after_a_hard_delete_changes_nothing() {
         Change::update("tasks", "x").with_field("b", 2, t("2026-01-01T00:00:03Z")),
     ];
     let mut fresh = Replica::new();
-    fresh.apply_all(&log, now());
+    fresh.apply_all(&log);
     for from in 0..log.len() {
         let mut reread = fresh.clone();
-        reread.apply_all(&log[from..], now());
+        reread.apply_all(&log[from..]);
         assert_eq!(
             state(&reread),
             state(&fresh),
@@ -291,13 +291,13 @@ fn race_overlap_reread_after_a_hard_delete_changes_nothing() {
         );
         // And every order of the log.
         let mut reversed = Replica::new();
-        reversed.apply_all(log.iter().rev(), now());
+        reversed.apply_all(log.iter().rev());
         assert_eq!(state(&reversed), state(&fresh));
     }
     // Incremental: two reads, the second re-reading a window.
     let mut incremental = Replica::new();
-    incremental.apply_all(&log[..2], now());
-    incremental.apply_all(&log[1..], now());
+    incremental.apply_all(&log[..2]);
+    incremental.apply_all(&log[1..]);
     assert_eq!(state(&incremental), state(&fresh));
 }
 
@@ -333,7 +333,7 @@ fn malformed_changes_are_dropped_and_counted() {
     .into_iter()
     .map(|v| serde_json::from_value(v).unwrap())
     .collect();
-    let report = r.apply_all(&bad, now());
+    let report = r.apply_all(&bad);
     assert_eq!(report.dropped.len(), 6);
     assert_eq!(report.applied, 0);
     assert_eq!(r.dropped(), 6);
@@ -455,7 +455,7 @@ fn shuffle<T>(items: &mut [T], seed: u64) {
 
 fn fold(changes: &[Change]) -> Replica {
     let mut r = Replica::new();
-    r.apply_all(changes, now());
+    r.apply_all(changes);
     r
 }
 
@@ -471,7 +471,7 @@ proptest! {
     fn re_applying_a_random_suffix_changes_nothing(changes in changes(), cut in any::<prop::sample::Index>()) {
         let reference = fold(&changes);
         let mut again = reference.clone();
-        again.apply_all(&changes[cut.index(changes.len())..], now());
+        again.apply_all(&changes[cut.index(changes.len())..]);
         prop_assert_eq!(state(&again), state(&reference));
         // Each change applied twice in a row.
         let mut each_twice = Replica::new();
@@ -500,10 +500,10 @@ proptest! {
             if reverse {
                 window.reverse();
             }
-            incremental.apply_all(&window, now());
+            incremental.apply_all(&window);
         }
         let start = end.saturating_sub(3);
-        incremental.apply_all(&changes[start..], now());
+        incremental.apply_all(&changes[start..]);
         prop_assert_eq!(state(&incremental), state(&reference));
         // Saved and loaded in the middle changes nothing either.
         let loaded: Replica = serde_json::from_str(&serde_json::to_string(&incremental).unwrap()).unwrap();
@@ -515,7 +515,7 @@ proptest! {
         let whole = fold(&changes);
         let mut paged = Replica::new();
         for page in changes.chunks(split) {
-            paged.apply_all(page, now());
+            paged.apply_all(page);
         }
         prop_assert_eq!(whole, paged);
     }

@@ -262,7 +262,7 @@ fn a_record_type_error_never_shows_the_decrypted_value() {
         .unwrap()
         .contains("PLAINTEXT"));
     let mut replica = Replica::new();
-    replica.apply_all(&[change], now());
+    replica.apply_all(&[change]);
     let record = replica.record("notes", "n-1").unwrap();
     let reader: TableSpec<Strict> = TableSpec::new("notes", "notes").encrypted(&["title"]);
     let e = reader.decode(record, Some(&key)).unwrap_err();

@@ -269,7 +269,7 @@ fn apply_to_keeps_the_same_memory_as_the_whole_seen_would() {
         let ids: Vec<String> = out.changes.iter().map(|c| c.id().into_owned()).collect();
         assert_eq!(ids, ["a", "b", "c"]);
         let mut whole = fresh();
-        let report = whole.apply_all(&out.changes.to_vec(), now);
+        let report = whole.apply_all(&out.changes.to_vec());
         whole.set_read("tasks", out.resume.clone(), out.seen());
         let mut pruned = fresh();
         let got = out.clone().apply_to(&mut pruned, "tasks", now);

@@ -205,14 +205,14 @@ fn fold(n: usize) -> Fold {
     let changes = common::fold_changes(n);
     let start = Instant::now();
     let mut replica = Replica::new();
-    black_box(replica.apply_all(&changes, now()));
+    black_box(replica.apply_all(&changes));
     let first = start.elapsed().as_secs_f64();
     drop(replica);
     // Best of a few rounds: a second or two per size even in the quick run.
     let rounds = if quick() { 3 } else { 5 };
     let secs = best(rounds, Duration::from_millis(1), || {
         let mut replica = Replica::new();
-        black_box(replica.apply_all(&changes, now()));
+        black_box(replica.apply_all(&changes));
     })
     .min(first);
     Fold {

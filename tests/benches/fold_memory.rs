@@ -21,7 +21,6 @@
 mod common;
 
 use mana_sync_core::fold::Replica;
-use mana_sync_core::Timestamp;
 use peak_alloc::PeakAlloc;
 
 /// Counts the bytes held and the most held at once (an atomic add per
@@ -31,12 +30,11 @@ static COUNTING: PeakAlloc = PeakAlloc;
 
 fn measure(n: usize) -> String {
     let changes = common::fold_changes(n);
-    let now = Timestamp::from_unix_millis(1_800_000_000_000).unwrap_or(Timestamp::UNIX_EPOCH);
     let rss_before = common::proc_status_kib("VmRSS:");
     let before = COUNTING.current_usage();
     COUNTING.reset_peak_usage();
     let mut replica = Replica::new();
-    let report = replica.apply_all(&changes, now);
+    let report = replica.apply_all(&changes);
     let peak = COUNTING.peak_usage().saturating_sub(before);
     let heap = COUNTING.current_usage().saturating_sub(before);
     let rss = common::proc_status_kib("VmRSS:")

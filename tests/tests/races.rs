@@ -251,7 +251,7 @@ fn race_overlap_reread_of_insert_hard_delete_soft_delete_update() {
         .map(|v| serde_json::from_value(v).unwrap())
         .collect();
     let mut again = replica.clone();
-    again.apply_all(&log, start_time());
+    again.apply_all(&log);
     assert_eq!(again.all_records(TABLE).cloned().collect::<Vec<_>>(), fresh);
 }
 
@@ -432,7 +432,7 @@ fn naive_pull_into<T: mana_sync_core::BlockingTransport>(
     let mut delivered = 0;
     loop {
         let page = client.pull(APP, TABLE, &since).unwrap();
-        delivered += count(&replica.apply_all(&page.server_changes.to_vec(), start_time()));
+        delivered += count(&replica.apply_all(&page.server_changes.to_vec()));
         since = page.synced_until;
         if !page.has_more {
             replica.set_cursor(TABLE, since);

@@ -119,7 +119,7 @@ impl ChangeBatch {
     /// # let _ = on_event;
     /// ```
     pub fn apply_to(&self, replica: &mut Replica) -> FoldReport {
-        let report = replica.apply_all(&self.changes, Timestamp::UNIX_EPOCH);
+        let report = replica.apply_all(&self.changes);
         let mut seen = Seen::new();
         for (key, bound) in &self.delivered {
             seen.insert(key.clone(), *bound);

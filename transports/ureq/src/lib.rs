@@ -51,7 +51,7 @@
 //! record.insert("title".into(), json!("Buy milk"));
 //! encrypt_fields(&key, &mut record, &["title"], &mut OsRng)?;
 //! let mut replica = Replica::new();
-//! replica.apply_all(&[Change::insert("tasks", "t-1", record)], Timestamp::now());
+//! replica.apply_all(&[Change::insert("tasks", "t-1", record)]);
 //! assert_eq!(replica.records("tasks").count(), 1);
 //! # let _ = (tasks, RetryPolicy::none());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
