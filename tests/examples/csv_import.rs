@@ -34,26 +34,16 @@ pub fn import<T: BlockingTransport>(
 ) -> Result<usize, Box<dyn std::error::Error>> {
     let key = client.master_key()?;
     let mut batch = client.batch("todo");
-    let rows = csv
-        .lines()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, line)| !line.trim().is_empty());
+    let rows = csv.lines().enumerate().skip(1).filter(|(_, line)| !line.trim().is_empty());
     let mut count = 0;
     for (n, line) in rows {
         let cells: Vec<&str> = line.splitn(3, ',').map(str::trim).collect();
         let [id, done @ ("true" | "false"), title] = cells[..] else {
-            return Err(format!(
-                "line {}: expected id,done,title (done: true or false): {line:?}",
-                n + 1
-            )
-            .into());
+            return Err(
+                format!("line {}: expected id,done,title (done: true or false): {line:?}", n + 1).into()
+            );
         };
-        let task = Task {
-            id: id.into(),
-            title: title.into(),
-            is_completed: done == "true",
-        };
+        let task = Task { id: id.into(), title: title.into(), is_completed: done == "true" };
         batch.create(&tasks(), id, &task, Some(&key))?;
         count += 1;
     }
@@ -65,15 +55,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The in-memory server holding the user's key; in real use:
     // mana_sync_ureq::client(config)? with the service's URLs and the JWT.
     let net = InProcess::default();
-    net.server()
-        .set_vault("user-1", Vault::Standard(MasterKey::from_bytes(&[7; 32])?));
+    net.server().set_vault("user-1", Vault::Standard(MasterKey::from_bytes(&[7; 32])?));
     let config = Config::new("http://mana.test", token_for("user-1"), "csv-import")?
         .with_auth_url("http://mana.test")?;
     let client = net.blocking_client(config);
-    let imported = import(
-        &client,
-        "id,done,title\nt-1,false,Buy milk\nt-2,true,Call Anna, Ben\n",
-    )?;
+    let imported = import(&client, "id,done,title\nt-1,false,Buy milk\nt-2,true,Call Anna, Ben\n")?;
     println!("imported {imported} tasks");
     Ok(())
 }

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 #[path = "../examples/csv_import.rs"]
+#[rustfmt::skip] // formatted as an example (examples/rustfmt.toml)
 #[allow(dead_code)]
 mod csv_import;
 
