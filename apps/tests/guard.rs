@@ -224,3 +224,33 @@ fn the_opt_out_sends_plaintext() {
         .push_insert("todo", "tasks", "t-2", data("milk"))
         .expect("unguarded");
 }
+
+/// The offline engine's writes go through the same check: with a guarded
+/// config, a plaintext title is refused before anything is stored, and a
+/// ciphertext one is stored and queued.
+#[test]
+fn the_engine_refuses_plaintext_before_storing() {
+    use mana_sync_core::engine::{Engine, EngineError, EngineSettings, MemoryStore};
+    let now = mana_sync_core::Timestamp::parse("2026-01-01T00:00:00Z").expect("time");
+    let settings = EngineSettings::new("todo", &["tasks"]);
+    let mut engine = Engine::open(MemoryStore::new(), config(), settings, now).expect("engine");
+    let plaintext = Change::insert("tasks", "t-1", data("Buy milk"));
+    match engine.write(vec![plaintext], now) {
+        Err(EngineError::Sync(e)) => assert_refused(Err::<(), _>(e), "t-1"),
+        other => panic!("expected the guard's refusal, got {other:?}"),
+    }
+    assert!(engine.record("tasks", "t-1").expect("read").is_none());
+    assert_eq!(engine.status(now).pending, 0);
+    let mut sealed = data("Buy milk");
+    mana_sync_core::crypto::encrypt_fields(
+        &key(),
+        &mut sealed,
+        &["title"],
+        &mut mana_sync_core::crypto::OsRng,
+    )
+    .expect("encrypt");
+    engine
+        .write(vec![Change::insert("tasks", "t-2", sealed)], now)
+        .expect("ciphertext is written");
+    assert_eq!(engine.status(now).pending, 1);
+}
