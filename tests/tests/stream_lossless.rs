@@ -41,6 +41,26 @@ fn insert(id: &str) -> Change {
     Change::insert("tasks", id, task(id.len()))
 }
 
+/// A writer and a reader (`reader` its client id) on `net`.
+fn clients(
+    net: &InProcess,
+    reader: &str,
+) -> (BlockingClient<InProcess>, BlockingClient<InProcess>) {
+    (
+        net.blocking_client(config("writer")),
+        net.blocking_client(config(reader)),
+    )
+}
+
+/// Each of `ids` was delivered, once, and nothing else.
+fn assert_delivered_once(tally: &Tally, ids: &[&str]) {
+    for id in ids {
+        assert!(tally.has(id), "{id} never delivered: {:?}", tally.ids);
+    }
+    assert_eq!(tally.repeats, 0, "{:?}", tally.ids);
+    assert_eq!(tally.ids.len(), ids.len(), "{:?}", tally.ids);
+}
+
 /// Reads events until `heartbeats` more heartbeats came (each advances the
 /// in-process clock by the server's interval, 30 s).
 fn read_for(
@@ -67,10 +87,7 @@ fn read_for(
 #[test]
 fn cause_1_a_late_commit_on_a_live_connection_is_read_again() {
     let net = InProcess::default();
-    let (writer, reader) = (
-        net.blocking_client(config("writer")),
-        net.blocking_client(config("reader")),
-    );
+    let (writer, reader) = clients(&net, "reader");
     // The 3rd and 6th rows stored commit 1.5 s after their created_at.
     net.server()
         .set_races(Races::none().late_commits(3, Duration::from_millis(1500)));
@@ -94,11 +111,7 @@ fn cause_1_a_late_commit_on_a_live_connection_is_read_again() {
     net.clock().advance(Duration::from_secs(6));
     writer.push("todo", &[insert("c")], &Cursor::EPOCH).unwrap();
     read_for(&mut events, &mut tally, 3);
-    for id in ["x1", "x2", "late", "a", "b", "c"] {
-        assert!(tally.has(id), "{id} never delivered: {:?}", tally.ids);
-    }
-    assert_eq!(tally.repeats, 0, "{:?}", tally.ids);
-    assert_eq!(tally.ids.len(), 6);
+    assert_delivered_once(&tally, &["x1", "x2", "late", "a", "b", "c"]);
 }
 
 // ------------------------------------- 2: the handover from a replica
@@ -108,10 +121,7 @@ fn cause_1_a_late_commit_on_a_live_connection_is_read_again() {
 #[test]
 fn cause_2_watch_into_starts_from_the_replicas_read_point() {
     let net = InProcess::default();
-    let (writer, reader) = (
-        net.blocking_client(config("writer")),
-        net.blocking_client(config("reader")),
-    );
+    let (writer, reader) = clients(&net, "reader");
     net.server()
         .set_races(Races::none().late_commits(2, Duration::from_millis(1500)));
     writer.push("todo", &[insert("x")], &Cursor::EPOCH).unwrap();
@@ -145,10 +155,7 @@ fn cause_2_watch_into_starts_from_the_replicas_read_point() {
 #[test]
 fn cause_3_a_has_more_batch_is_completed_through_a_tie() {
     let net = InProcess::default();
-    let (writer, reader) = (
-        net.blocking_client(config("writer")),
-        net.blocking_client(config("reader")),
-    );
+    let (writer, reader) = clients(&net, "reader");
     net.server().set_races(Races::none().equal_times(3));
     let mut tally = Tally::default();
     let mut events = reader.stream("todo", &["tasks"], &Cursor::EPOCH).unwrap();
@@ -217,10 +224,7 @@ fn cause_4_a_stream_outlives_many_token_expiries() {
 #[test]
 fn cause_5_cuts_before_any_complete_event_still_make_progress() {
     let net = InProcess::default();
-    let (writer, reader) = (
-        net.blocking_client(config("writer")),
-        net.blocking_client(config("reader")),
-    );
+    let (writer, reader) = clients(&net, "reader");
     let batch: Vec<Change> = (0..50).map(|i| insert(&format!("t-{i}"))).collect();
     writer.push("todo", &batch, &Cursor::EPOCH).unwrap();
     net.server().cut_streams_after_bytes(Some(20));
@@ -332,11 +336,7 @@ fn cause_6_a_skipped_backlog_and_dropped_notifications_are_read() {
         .unwrap();
     // A minute of heartbeats: the periodic pull reads what was skipped.
     read_for(&mut events, &mut tally, 4);
-    for id in ["backlog-0", "backlog-1", "live-0", "live-1"] {
-        assert!(tally.has(id), "{id} never delivered: {:?}", tally.ids);
-    }
-    assert_eq!(tally.repeats, 0);
-    assert_eq!(tally.ids.len(), 4);
+    assert_delivered_once(&tally, &["backlog-0", "backlog-1", "live-0", "live-1"]);
 }
 
 // ------------------------------------------ the agent's way: stream_from
@@ -347,10 +347,7 @@ fn cause_6_a_skipped_backlog_and_dropped_notifications_are_read() {
 #[test]
 fn stream_from_lets_the_app_read_its_replica_between_events() {
     let net = InProcess::default();
-    let (writer, reader) = (
-        net.blocking_client(config("writer")),
-        net.blocking_client(config("agent")),
-    );
+    let (writer, reader) = clients(&net, "agent");
     writer.push("todo", &[insert("a")], &Cursor::EPOCH).unwrap();
     let mut replica = Replica::new();
     reader.pull_into("todo", "tasks", &mut replica).unwrap();
