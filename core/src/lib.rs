@@ -53,6 +53,7 @@ pub mod client;
 mod clock;
 mod config;
 pub mod crypto;
+mod depth;
 mod endpoint;
 mod error;
 pub mod fold;
@@ -107,4 +108,13 @@ pub mod limits {
     pub const MAX_CLIENT_ID_BYTES: usize = 1024;
     /// Error bodies are trimmed to this many characters in errors.
     pub const ERROR_BODY_CHARS: usize = 500;
+    /// The most nested containers (arrays and objects) this client reads or
+    /// walks in one JSON value, the value itself counted: a change (its own
+    /// object level 1), a field value given to [`crate::Patch::set`], a
+    /// value pushed, encrypted or folded. Exactly 128 levels are accepted;
+    /// a change nested deeper is skipped ("nested deeper than 128 levels"),
+    /// a caller's value nested deeper is refused with
+    /// [`crate::Error::InvalidRequest`]. Every recursive walk over caller or
+    /// server data keeps to it, so none can exhaust the stack.
+    pub const MAX_DEPTH: usize = 128;
 }
