@@ -3,9 +3,9 @@
 //!
 //! A value is `n` levels deep when `n` containers (arrays and objects) are
 //! open at its innermost point: `1` and `{}` are 0 and 1 level deep,
-//! `{"a":[1]}` is 2. serde_json's own recursion limit (128 frames, so 127
-//! levels) is switched off where this module has measured the text first,
-//! so that exactly [`MAX_DEPTH`] levels read everywhere.
+//! `{"a":[1]}` is 2. [`MAX_DEPTH`] is serde_json's own default (128 frames,
+//! so 127 levels); it is switched off only where this module has measured
+//! the text first, so that exactly [`MAX_DEPTH`] levels read everywhere.
 
 use serde::de::{Deserialize, Error as _};
 use serde::ser::{self, Serialize, Serializer};
@@ -123,7 +123,7 @@ mod tests {
         let value: Value = from_str_within(&at, MAX_DEPTH).unwrap();
         assert!(!value_too_deep(&value));
         let e = from_str_within::<Value>(&beyond, MAX_DEPTH).unwrap_err();
-        assert!(e.to_string().contains("deeper than 128"), "{e}");
+        assert!(e.to_string().contains("deeper than 127"), "{e}");
         let mut v = Value::from(1);
         for _ in 0..=MAX_DEPTH {
             v = Value::Array(vec![Value::Null, v]);

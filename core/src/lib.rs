@@ -111,10 +111,12 @@ pub mod limits {
     /// The most nested containers (arrays and objects) this client reads or
     /// walks in one JSON value, the value itself counted: a change (its own
     /// object level 1), a field value given to [`crate::Patch::set`], a
-    /// value pushed, encrypted or folded. Exactly 128 levels are accepted;
-    /// a change nested deeper is skipped ("nested deeper than 128 levels"),
+    /// value pushed or encrypted. Exactly 127 levels are accepted: what
+    /// serde_json reads by default, so that whatever this client keeps or
+    /// writes, `serde_json::from_str` reads back. A change nested deeper is
+    /// skipped ("nested deeper than 127 levels"),
     /// a caller's value nested deeper is refused with
     /// [`crate::Error::InvalidRequest`]. Every recursive walk over caller or
     /// server data keeps to it, so none can exhaust the stack.
-    pub const MAX_DEPTH: usize = 128;
+    pub const MAX_DEPTH: usize = 127;
 }

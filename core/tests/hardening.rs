@@ -299,8 +299,8 @@ fn client_ids_near_the_body_limit_are_refused_at_config() {
 }
 
 // Issue 20, causes 4 and 5: one verdict per change, whichever reading
-// decides it, and the nesting limit (128 levels, the change counted) the
-// same in every reading.
+// decides it, and the nesting limit (127 levels, the change counted) the
+// same in every reading, and what is kept reads back through serde_json.
 
 /// `levels` nested arrays around `1`.
 fn nested(levels: usize) -> String {
@@ -349,9 +349,9 @@ fn an_unknown_member_never_changes_the_verdict() {
 }
 
 #[test]
-fn exactly_128_levels_read_and_129_are_skipped_saying_so() {
+fn exactly_127_levels_read_and_128_are_skipped_saying_so() {
     let limit = mana_sync_core::limits::MAX_DEPTH;
-    assert_eq!(limit, 128);
+    assert_eq!(limit, 127);
     // The change is level 1 and `data` level 2: `levels` counts them all.
     let change = |levels: usize, extra: &str| {
         format!(
@@ -370,11 +370,13 @@ fn exactly_128_levels_read_and_129_are_skipped_saying_so() {
             x = inner;
         }
         assert_eq!(depth, limit - 2, "{extra}");
+        let text = serde_json::to_string(&read[0]).unwrap();
+        assert_eq!(serde_json::from_str::<Change>(&text).unwrap(), read[0]);
         let beyond = page_of(&change(limit + 1, extra));
         assert!(beyond.server_changes.is_empty(), "{extra}");
         let reason = &beyond.skipped[0].reason;
         assert!(
-            reason.contains("deeper than 128 levels"),
+            reason.contains("deeper than 127 levels"),
             "{extra}: {reason}"
         );
     }
@@ -407,7 +409,7 @@ fn a_value_nested_10000_deep_is_refused_not_a_stack_overflow() {
         .set("x", &deep)
         .unwrap_err();
     assert!(matches!(e, Error::InvalidRequest { .. }), "{e}");
-    assert!(e.to_string().contains("deeper than 128"), "{e}");
+    assert!(e.to_string().contains("deeper than 127"), "{e}");
     // The change pushed is refused alike.
     let change = Change::insert("t", "1", json!({}).as_object().unwrap().clone());
     let mut change = change;
@@ -420,7 +422,7 @@ fn a_value_nested_10000_deep_is_refused_not_a_stack_overflow() {
     ) else {
         panic!("a change nested 10,000 deep was taken");
     };
-    assert!(e.to_string().contains("deeper than 128"), "{e}");
+    assert!(e.to_string().contains("deeper than 127"), "{e}");
     let x = change.data.as_mut().unwrap().remove("x").unwrap();
     // Encrypting it is refused; the wire form of any depth is written, and
     // refused on reading.
@@ -435,7 +437,7 @@ fn a_value_nested_10000_deep_is_refused_not_a_stack_overflow() {
     )
     .unwrap_err();
     assert_eq!(e, mana_sync_core::crypto::CryptoError::TooDeep);
-    assert!(e.to_string().contains("deeper than 128"), "{e}");
+    assert!(e.to_string().contains("deeper than 127"), "{e}");
     let x = record.remove("x").unwrap();
     let iv = mana_sync_core::crypto::Iv::from_bytes([1; 12]);
     let sealed = mana_sync_core::crypto::encrypt_value(&key, &iv, &x);
@@ -522,4 +524,60 @@ fn the_nul_check_memory_is_linear_in_the_change() {
         .status()
         .unwrap();
     assert!(status.success(), "{status}");
+}
+
+// Issue 20, cause 6: what a Timestamp writes, it reads back, for every
+// instant it holds; it holds none it cannot write (before year 0 UTC).
+fn written_forms_read_back(t: Timestamp) {
+    let shown = t.to_string();
+    let back = Timestamp::parse(&shown).unwrap_or_else(|e| panic!("{shown}: {e}"));
+    assert_eq!(back.unix_millis(), t.unix_millis(), "{shown}");
+    let precise = t.to_rfc3339_precise();
+    assert_eq!(Timestamp::parse(&precise).ok(), Some(t), "{precise}");
+    let cursor = Cursor::from(t);
+    assert_eq!(Cursor::parse(cursor.as_str()).unwrap().timestamp(), t);
+    let stamp = serde_json::to_string(&mana_sync_core::Stamp::At(t)).unwrap();
+    let read: mana_sync_core::Stamp = serde_json::from_str(&stamp).unwrap();
+    // A stamp is written to the millisecond, as the browser writes it.
+    let read = read.timestamp().map(Timestamp::unix_millis);
+    assert_eq!(read, Some(t.unix_millis()), "{stamp}");
+    // A saved replica holding it loads back.
+    let mut replica = Replica::new();
+    let mut change = Change::update("t", "1");
+    change.fields = Some([("f".to_owned(), mana_sync_core::FieldChange::new(1, t))].into());
+    replica.apply(&change, t);
+    let saved = serde_json::to_string(&replica).unwrap();
+    let loaded: Replica = serde_json::from_str(&saved).unwrap_or_else(|e| panic!("{saved}: {e}"));
+    assert_eq!(serde_json::to_string(&loaded).unwrap(), saved);
+}
+
+proptest::proptest! {
+    #[test]
+    fn every_instant_held_is_written_in_a_form_it_reads(
+        nanos in Timestamp::MIN.unix_nanos()..=Timestamp::MAX.unix_nanos()
+    ) {
+        written_forms_read_back(Timestamp::from_unix_nanos(nanos).unwrap());
+    }
+}
+
+#[test]
+fn instants_before_year_zero_are_not_held() {
+    for t in [Timestamp::MIN, Timestamp::MAX, Timestamp::UNIX_EPOCH] {
+        written_forms_read_back(t);
+    }
+    let before = Timestamp::MIN.unix_nanos() - 1;
+    assert_eq!(Timestamp::from_unix_nanos(before), None);
+    assert_eq!(
+        Timestamp::from_unix_millis(Timestamp::MIN.unix_millis() - 1),
+        None
+    );
+    assert_eq!(
+        Timestamp::MIN.checked_sub(std::time::Duration::from_nanos(1)),
+        None
+    );
+    // Year 0 with a positive offset is year -1 in UTC.
+    let e = Timestamp::parse("0000-01-01T00:00:00+01:00").unwrap_err();
+    assert!(e.to_string().contains("before 0000-01-01"), "{e}");
+    assert!(Cursor::parse("0000-01-01T00:59:59.999999999+01:00").is_err());
+    written_forms_read_back(Timestamp::parse("0000-01-01T01:00:00+01:00").unwrap());
 }

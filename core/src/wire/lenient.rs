@@ -328,7 +328,7 @@ mod tests {
             (r#"{"table":"t","id":"1","op":"delete","schemaVersion":-1}"#.into(), "whole number"),
             (r#"{"table":"t","id":"1","op":"delete","schemaVersion":4294967296}"#.into(), "whole number"),
             (r#"{"table":"t","id":"1","op":"delete","schemaVersion":1.5}"#.into(), "whole number"),
-            (format!(r#"{{"table":"t","id":"1","op":"insert","data":{{"deep":{deep}}}}}"#), "member `data`: nested deeper than 128 levels"),
+            (format!(r#"{{"table":"t","id":"1","op":"insert","data":{{"deep":{deep}}}}}"#), "member `data`: nested deeper than 127 levels"),
         ];
         for (change, why) in &bad {
             let p = page(&[GOOD, change, GOOD]);
