@@ -53,6 +53,7 @@ pub mod client;
 mod clock;
 mod config;
 pub mod crypto;
+mod depth;
 mod endpoint;
 pub mod engine;
 mod error;
@@ -112,6 +113,17 @@ pub mod limits {
     pub const MAX_CLIENT_ID_BYTES: usize = 1024;
     /// Error bodies are trimmed to this many characters in errors.
     pub const ERROR_BODY_CHARS: usize = 500;
+    /// The most nested containers (arrays and objects) this client reads or
+    /// walks in one JSON value, the value itself counted: a change (its own
+    /// object level 1), a field value given to [`crate::Patch::set`], a
+    /// value pushed or encrypted. Exactly 127 levels are accepted: what
+    /// serde_json reads by default, so that whatever this client keeps or
+    /// writes, `serde_json::from_str` reads back. A change nested deeper is
+    /// skipped ("nested deeper than 127 levels"),
+    /// a caller's value nested deeper is refused with
+    /// [`crate::Error::InvalidRequest`]. Every recursive walk over caller or
+    /// server data keeps to it, so none can exhaust the stack.
+    pub const MAX_DEPTH: usize = 127;
 }
 
 // The README's examples run as doc tests.

@@ -80,9 +80,11 @@ impl<T: Serialize + DeserializeOwned> Patch<T> {
     }
 
     /// Sets `field` (its wire name) to `value`, after checking that `T`
-    /// has that field and can read that value in it.
+    /// has that field and can read that value in it. A value nested deeper
+    /// than [`crate::limits::MAX_DEPTH`] levels is refused (it could not be
+    /// read back, and checking it would exhaust the stack).
     pub fn set(mut self, field: &str, value: impl Serialize) -> Result<Patch<T>, Error> {
-        let value = serde_json::to_value(value).map_err(|e| Error::InvalidRequest {
+        let value = crate::depth::to_value_within(value).map_err(|e| Error::InvalidRequest {
             reason: format!("the value of field {field} cannot be written as JSON: {e}"),
         })?;
         check_field::<T>(field, &value)?;

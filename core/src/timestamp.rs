@@ -8,7 +8,14 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// An instant in UTC with nanosecond precision.
+/// An instant in UTC with nanosecond precision, from
+/// [`Timestamp::MIN`] (`0000-01-01T00:00:00Z`) to [`Timestamp::MAX`] (late
+/// in year 9999): the instants a four-digit year writes, so that whatever a
+/// `Timestamp` writes (its `Display`, [`Timestamp::to_rfc3339_precise`], a
+/// saved stamp) [`Timestamp::parse`] reads back as the same instant (to the
+/// millisecond for `Display`, exactly for the precise form). Nothing makes
+/// an instant outside that range: a parse, a constructor or arithmetic that
+/// would is refused.
 ///
 /// Parses exactly the RFC 3339 texts the server reads back (Go's
 /// `time.Parse(time.RFC3339Nano, …)`: four-digit year, upper-case `T` and
@@ -68,6 +75,18 @@ impl Timestamp {
     /// 1970-01-01T00:00:00.000Z.
     pub const UNIX_EPOCH: Timestamp = Timestamp(jiff::Timestamp::UNIX_EPOCH);
 
+    /// The earliest instant held: `0000-01-01T00:00:00.000Z` (before it,
+    /// a year has no four-digit form, and the server reads none).
+    pub const MIN: Timestamp = Timestamp(jiff::Timestamp::constant(-62_167_219_200, 0));
+
+    /// The latest instant held (jiff's last: `9999-12-30T22:00:00.999999999Z`).
+    pub const MAX: Timestamp = Timestamp(jiff::Timestamp::MAX);
+
+    /// `t`, if within [`Timestamp::MIN`]..=[`Timestamp::MAX`].
+    fn held(t: jiff::Timestamp) -> Option<Timestamp> {
+        (t >= Timestamp::MIN.0).then_some(Timestamp(t))
+    }
+
     /// Parses an RFC 3339 timestamp in the form the server reads:
     /// `YYYY-MM-DDTHH:MM:SS`, optionally `.` and 1 to 9 digits, then `Z` or
     /// `±HH:MM`. Lower-case `t`/`z`, a space for `T`, the basic format, a
@@ -76,27 +95,33 @@ impl Timestamp {
     pub fn parse(input: &str) -> Result<Timestamp, TimestampError> {
         crate::rfc3339::check(input).map_err(|why| TimestampError::new(input, why))?;
         // jiff checks the day against its month.
-        jiff::Timestamp::from_str(input)
-            .map(Timestamp)
-            .map_err(|e| TimestampError::new(input, e))
+        let t = jiff::Timestamp::from_str(input).map_err(|e| TimestampError::new(input, e))?;
+        Timestamp::held(t).ok_or_else(|| {
+            TimestampError::new(input, "the instant is before 0000-01-01T00:00:00Z (in UTC)")
+        })
     }
 
-    /// The instant `millis` milliseconds after the Unix epoch, if representable
-    /// (years -9999 to 9999).
+    /// The instant `millis` milliseconds after the Unix epoch, if held
+    /// (from [`Timestamp::MIN`] to [`Timestamp::MAX`], years 0 to 9999).
     pub fn from_unix_millis(millis: i64) -> Option<Timestamp> {
         jiff::Timestamp::from_millisecond(millis)
             .ok()
-            .map(Timestamp)
+            .and_then(Timestamp::held)
     }
 
-    /// The instant `nanos` nanoseconds after the Unix epoch, if representable.
+    /// The instant `nanos` nanoseconds after the Unix epoch, if held.
     pub fn from_unix_nanos(nanos: i128) -> Option<Timestamp> {
-        jiff::Timestamp::from_nanosecond(nanos).ok().map(Timestamp)
+        jiff::Timestamp::from_nanosecond(nanos)
+            .ok()
+            .and_then(Timestamp::held)
     }
 
     /// Milliseconds since the Unix epoch (rounded towards negative infinity).
     pub fn unix_millis(self) -> i64 {
-        self.0.as_millisecond()
+        // jiff truncates towards zero; the millisecond `Display` writes is
+        // the floor (within ±2^63 ms: years 0 to 9999 are about ±2.5e14).
+        let millis = self.0.as_nanosecond().div_euclid(1_000_000);
+        i64::try_from(millis).unwrap_or(i64::MIN)
     }
 
     /// Nanoseconds since the Unix epoch.
@@ -113,19 +138,21 @@ impl Timestamp {
 
     /// The instant of [`Timestamp::parts`].
     pub(crate) fn from_parts(seconds: i64, nanos: i32) -> Option<Timestamp> {
-        jiff::Timestamp::new(seconds, nanos).ok().map(Timestamp)
+        jiff::Timestamp::new(seconds, nanos)
+            .ok()
+            .and_then(Timestamp::held)
     }
 
-    /// This instant plus `d`, or `None` past year 9999.
+    /// This instant plus `d`, or `None` past [`Timestamp::MAX`].
     pub fn checked_add(self, d: Duration) -> Option<Timestamp> {
         let d = jiff::SignedDuration::try_from(d).ok()?;
-        self.0.checked_add(d).ok().map(Timestamp)
+        self.0.checked_add(d).ok().and_then(Timestamp::held)
     }
 
-    /// This instant minus `d`, or `None` before year -9999.
+    /// This instant minus `d`, or `None` before [`Timestamp::MIN`].
     pub fn checked_sub(self, d: Duration) -> Option<Timestamp> {
         let d = jiff::SignedDuration::try_from(d).ok()?;
-        self.0.checked_sub(d).ok().map(Timestamp)
+        self.0.checked_sub(d).ok().and_then(Timestamp::held)
     }
 
     /// The time from `earlier` to `self`, or zero if `earlier` is later.
@@ -170,18 +197,12 @@ impl Timestamp {
 impl fmt::Display for Timestamp {
     /// JavaScript's `Date.prototype.toISOString()` form.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Years 0 to 9999 only (see `Timestamp::MIN`): four digits.
         let dt = jiff::tz::Offset::UTC.to_datetime(self.0);
-        let year = dt.year();
-        if (0..=9999).contains(&year) {
-            write!(f, "{year:04}")?;
-        } else {
-            // JavaScript's extended-year form.
-            let sign = if year < 0 { '-' } else { '+' };
-            write!(f, "{sign}{:06}", i32::from(year).unsigned_abs())?;
-        }
         write!(
             f,
-            "-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            dt.year(),
             dt.month(),
             dt.day(),
             dt.hour(),
@@ -315,19 +336,9 @@ impl Cursor {
 }
 
 impl From<Timestamp> for Cursor {
-    /// A cursor at `at`, written at full precision. An instant before year 0
-    /// (which the server cannot read) becomes `0000-01-01T00:00:00Z`: the
-    /// server holds nothing earlier, so it means the same.
+    /// A cursor at `at`, written at full precision (a `Timestamp` is never
+    /// before year 0, so the server reads every cursor made).
     fn from(at: Timestamp) -> Cursor {
-        let year_zero = jiff::Timestamp::from_second(-62_167_219_200).map(Timestamp);
-        if let Ok(start) = year_zero {
-            if at < start {
-                return Cursor {
-                    text: std::borrow::Cow::Borrowed("0000-01-01T00:00:00Z"),
-                    at: start,
-                };
-            }
-        }
         Cursor {
             text: std::borrow::Cow::Owned(at.to_rfc3339_precise()),
             at,
@@ -527,8 +538,14 @@ mod tests {
             assert!(Cursor::parse(c.as_str()).is_ok(), "{millis}: {c}");
             assert!(c.held_back(Duration::from_secs(1)).as_str().len() >= 20);
         }
-        let t = Timestamp::from_unix_nanos(-62_167_219_200_000_000_001).unwrap();
-        assert_eq!(Cursor::from(t).as_str(), "0000-01-01T00:00:00Z");
+        assert_eq!(
+            Timestamp::from_unix_nanos(-62_167_219_200_000_000_001),
+            None
+        );
+        assert_eq!(
+            Cursor::from(Timestamp::MIN).as_str(),
+            "0000-01-01T00:00:00.000Z"
+        );
         assert!(Cursor::parse("2026-11-24t22:21:44z").is_err());
         assert!(serde_json::from_str::<Cursor>("\"2026-11-24 22:21:44Z\"").is_err());
     }

@@ -297,3 +297,287 @@ fn client_ids_near_the_body_limit_are_refused_at_config() {
         1
     );
 }
+
+// Issue 20, causes 4 and 5: one verdict per change, whichever reading
+// decides it, and the nesting limit (127 levels, the change counted) the
+// same in every reading, and what is kept reads back through serde_json.
+
+/// `levels` nested arrays around `1`.
+fn nested(levels: usize) -> String {
+    format!("{}1{}", "[".repeat(levels), "]".repeat(levels))
+}
+
+fn page_of(change: &str) -> mana_sync_core::SyncResponse {
+    let body = format!(
+        r#"{{"serverChanges":[{change}],"syncedUntil":"2026-11-24T22:21:44.5Z","hasMore":false}}"#
+    );
+    serde_json::from_str(&body).unwrap()
+}
+
+#[test]
+fn an_unknown_member_never_changes_the_verdict() {
+    // The same change, on the fast path (plain), and on the full reading
+    // (a null field value; a duplicate member): the member the client does
+    // not read is only checked to be JSON, so it keeps each one.
+    let bases = [
+        r#""table":"t","id":"1","op":"delete""#,
+        r#""table":"t","id":"1","op":"update","fields":{"a":{"value":null,"at":""}}"#,
+        r#""table":"u","table":"t","id":"1","op":"delete""#,
+    ];
+    let deep = nested(300);
+    let hostile = [
+        "1e400",
+        r#""\ud800""#,
+        r#"["\udfff",-1e999]"#,
+        deep.as_str(),
+    ];
+    for base in bases {
+        let plain = page_of(&format!("{{{base}}}"));
+        assert_eq!(plain.server_changes.len(), 1, "{base}");
+        for value in hostile {
+            for change in [
+                format!(r#"{{{base},"extra":{value}}}"#),
+                format!(r#"{{"extra":{value},{base}}}"#),
+            ] {
+                let p = page_of(&change);
+                assert_eq!(p.server_changes.len(), 1, "{change}: {:?}", p.skipped);
+                assert!(p.skipped.is_empty(), "{change}");
+                assert_eq!(p.server_changes.to_vec(), plain.server_changes.to_vec());
+            }
+        }
+    }
+}
+
+#[test]
+fn exactly_127_levels_read_and_128_are_skipped_saying_so() {
+    let limit = mana_sync_core::limits::MAX_DEPTH;
+    assert_eq!(limit, 127);
+    // The change is level 1 and `data` level 2: `levels` counts them all.
+    let change = |levels: usize, extra: &str| {
+        format!(
+            r#"{{"table":"t","id":"d","op":"insert","data":{{"x":{}}}{extra}}}"#,
+            nested(levels - 2)
+        )
+    };
+    for extra in ["", r#","fields":{"a":{"value":null}}"#, r#","id":"d""#] {
+        let at = page_of(&change(limit, extra));
+        assert_eq!(at.server_changes.len(), 1, "{extra}: {:?}", at.skipped);
+        let read = at.server_changes.to_vec();
+        let mut x = &read[0].data.as_ref().unwrap()["x"];
+        let mut depth = 0;
+        while let Some(inner) = x.get(0) {
+            depth += 1;
+            x = inner;
+        }
+        assert_eq!(depth, limit - 2, "{extra}");
+        let text = serde_json::to_string(&read[0]).unwrap();
+        assert_eq!(serde_json::from_str::<Change>(&text).unwrap(), read[0]);
+        let beyond = page_of(&change(limit + 1, extra));
+        assert!(beyond.server_changes.is_empty(), "{extra}");
+        let reason = &beyond.skipped[0].reason;
+        assert!(
+            reason.contains("deeper than 127 levels"),
+            "{extra}: {reason}"
+        );
+    }
+}
+
+/// A value nested `levels` deep, built and later taken apart without
+/// recursion (dropping it whole would recurse once a level).
+fn deep_value(levels: usize) -> Value {
+    let mut v = json!(1);
+    for _ in 0..levels {
+        v = Value::Array(vec![v]);
+    }
+    v
+}
+
+fn dismantle(mut v: Value) {
+    while let Value::Array(mut items) = v {
+        v = items.pop().unwrap_or(Value::Null);
+    }
+}
+
+// Issue 20, cause 8: no walk over a caller's value recurses without bound.
+#[test]
+fn a_value_nested_10000_deep_is_refused_not_a_stack_overflow() {
+    use mana_sync_core::Patch;
+    use std::collections::BTreeMap;
+    let limit = mana_sync_core::limits::MAX_DEPTH;
+    let deep = deep_value(10_000);
+    let e = Patch::<BTreeMap<String, Value>>::new()
+        .set("x", &deep)
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest { .. }), "{e}");
+    assert!(e.to_string().contains("deeper than 127"), "{e}");
+    // The change pushed is refused alike.
+    let change = Change::insert("t", "1", json!({}).as_object().unwrap().clone());
+    let mut change = change;
+    change.data.as_mut().unwrap().insert("x".into(), deep);
+    let Err(e) = Push::new(
+        &config(),
+        "todo",
+        std::slice::from_ref(&change),
+        &Cursor::EPOCH,
+    ) else {
+        panic!("a change nested 10,000 deep was taken");
+    };
+    assert!(e.to_string().contains("deeper than 127"), "{e}");
+    let x = change.data.as_mut().unwrap().remove("x").unwrap();
+    // Encrypting it is refused; the wire form of any depth is written, and
+    // refused on reading.
+    let key = MasterKey::from_bytes(&[7; 32]).unwrap();
+    let mut record = serde_json::Map::new();
+    record.insert("x".into(), x);
+    let e = mana_sync_core::crypto::encrypt_fields(
+        &key,
+        &mut record,
+        &["x"],
+        &mut mana_sync_core::crypto::OsRng,
+    )
+    .unwrap_err();
+    assert_eq!(e, mana_sync_core::crypto::CryptoError::TooDeep);
+    assert!(e.to_string().contains("deeper than 127"), "{e}");
+    let x = record.remove("x").unwrap();
+    let iv = mana_sync_core::crypto::Iv::from_bytes([1; 12]);
+    let sealed = mana_sync_core::crypto::encrypt_value(&key, &iv, &x);
+    let e = mana_sync_core::crypto::decrypt_value(&key, &sealed).unwrap_err();
+    assert_eq!(e, mana_sync_core::crypto::CryptoError::TooDeep);
+    dismantle(x);
+    // Exactly the limit is taken.
+    let at = deep_value(limit);
+    Patch::<BTreeMap<String, Value>>::new()
+        .set("x", &at)
+        .unwrap();
+    let beyond = deep_value(limit + 1);
+    assert!(Patch::<BTreeMap<String, Value>>::new()
+        .set("x", &beyond)
+        .is_err());
+}
+
+// Issue 20, cause 9: the push's NUL check writes one path, the one found;
+// before, it wrote every ancestor's path for every element (954 MB and
+// elements × depth steps for a 1 MB change).
+
+/// The change of a NUL check: 1 MB of short strings at the bottom of 120
+/// levels, the NUL last; or 100 levels of objects each named by 100,000
+/// characters (a 10 MB change), the NUL in the last name.
+fn nul_case(wide: bool) -> (Change, &'static str) {
+    let value = if wide {
+        let mut items: Vec<Value> = (0..200_000).map(|_| json!("x")).collect();
+        items.push(json!("a\u{0}b"));
+        let mut v = Value::Array(items);
+        for _ in 0..120 {
+            v = Value::Array(vec![v]);
+        }
+        v
+    } else {
+        let name = "n".repeat(100_000);
+        let mut v = json!({"\u{0}": 1});
+        for _ in 0..100 {
+            v = json!({ name.clone(): v });
+        }
+        v
+    };
+    let mut data = serde_json::Map::new();
+    data.insert("v".into(), value);
+    let start = if wide {
+        "`data.v[0][0][0][0]"
+    } else {
+        "`data.v.nnnnnnnn"
+    };
+    (Change::insert("t", "1", data), start)
+}
+
+fn nul_check(wide: bool) {
+    let (change, start) = nul_case(wide);
+    let Err(e) = Push::new(&config(), "todo", &[change], &Cursor::EPOCH) else {
+        panic!("a NUL was pushed");
+    };
+    let shown = e.to_string();
+    assert!(shown.contains("NUL") && shown.contains(start), "{shown}");
+    assert!(shown.len() < 1000, "{}", shown.len());
+}
+
+#[test]
+fn the_nul_check_of_a_wide_deep_change_writes_only_the_path_found() {
+    nul_check(true);
+    nul_check(false);
+}
+
+/// The deep check in a child process held to 600 MB of address space (the
+/// changes take about 30): writing every ancestor's path of the deep one
+/// needs 500 MB live, and fails there. Linux only (`ulimit -v`).
+#[test]
+#[cfg(target_os = "linux")]
+fn the_nul_check_memory_is_linear_in_the_change() {
+    if std::env::var_os("MANA_NUL_CHILD").is_some() {
+        nul_check(false);
+        return;
+    }
+    let me = std::env::current_exe().unwrap();
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -v 600000 && exec "$0" --exact the_nul_check_memory_is_linear_in_the_change --test-threads=1"#)
+        .arg(me)
+        .env("MANA_NUL_CHILD", "1")
+        .status()
+        .unwrap();
+    assert!(status.success(), "{status}");
+}
+
+// Issue 20, cause 6: what a Timestamp writes, it reads back, for every
+// instant it holds; it holds none it cannot write (before year 0 UTC).
+fn written_forms_read_back(t: Timestamp) {
+    let shown = t.to_string();
+    let back = Timestamp::parse(&shown).unwrap_or_else(|e| panic!("{shown}: {e}"));
+    assert_eq!(back.unix_millis(), t.unix_millis(), "{shown}");
+    let precise = t.to_rfc3339_precise();
+    assert_eq!(Timestamp::parse(&precise).ok(), Some(t), "{precise}");
+    let cursor = Cursor::from(t);
+    assert_eq!(Cursor::parse(cursor.as_str()).unwrap().timestamp(), t);
+    let stamp = serde_json::to_string(&mana_sync_core::Stamp::At(t)).unwrap();
+    let read: mana_sync_core::Stamp = serde_json::from_str(&stamp).unwrap();
+    // A stamp is written to the millisecond, as the browser writes it.
+    let read = read.timestamp().map(Timestamp::unix_millis);
+    assert_eq!(read, Some(t.unix_millis()), "{stamp}");
+    // A saved replica holding it loads back.
+    let mut replica = Replica::new();
+    let mut change = Change::update("t", "1");
+    change.fields = Some([("f".to_owned(), mana_sync_core::FieldChange::new(1, t))].into());
+    replica.apply(&change, t);
+    let saved = serde_json::to_string(&replica).unwrap();
+    let loaded: Replica = serde_json::from_str(&saved).unwrap_or_else(|e| panic!("{saved}: {e}"));
+    assert_eq!(serde_json::to_string(&loaded).unwrap(), saved);
+}
+
+proptest::proptest! {
+    #[test]
+    fn every_instant_held_is_written_in_a_form_it_reads(
+        nanos in Timestamp::MIN.unix_nanos()..=Timestamp::MAX.unix_nanos()
+    ) {
+        written_forms_read_back(Timestamp::from_unix_nanos(nanos).unwrap());
+    }
+}
+
+#[test]
+fn instants_before_year_zero_are_not_held() {
+    for t in [Timestamp::MIN, Timestamp::MAX, Timestamp::UNIX_EPOCH] {
+        written_forms_read_back(t);
+    }
+    let before = Timestamp::MIN.unix_nanos() - 1;
+    assert_eq!(Timestamp::from_unix_nanos(before), None);
+    assert_eq!(
+        Timestamp::from_unix_millis(Timestamp::MIN.unix_millis() - 1),
+        None
+    );
+    assert_eq!(
+        Timestamp::MIN.checked_sub(std::time::Duration::from_nanos(1)),
+        None
+    );
+    // Year 0 with a positive offset is year -1 in UTC.
+    let e = Timestamp::parse("0000-01-01T00:00:00+01:00").unwrap_err();
+    assert!(e.to_string().contains("before 0000-01-01"), "{e}");
+    assert!(Cursor::parse("0000-01-01T00:59:59.999999999+01:00").is_err());
+    written_forms_read_back(Timestamp::parse("0000-01-01T01:00:00+01:00").unwrap());
+}

@@ -259,7 +259,10 @@ fn parse_json(bytes: &[u8]) -> Result<Value, CryptoError> {
     let text = std::str::from_utf8(bytes).map_err(|e| CryptoError::Json {
         reason: format!("not UTF-8: {e}"),
     })?;
-    serde_json::from_str(text).map_err(|e| CryptoError::Json {
+    if crate::depth::text_deeper_than(bytes, crate::depth::MAX_DEPTH) {
+        return Err(CryptoError::TooDeep);
+    }
+    crate::depth::from_str_measured(text).map_err(|e| CryptoError::Json {
         reason: format!(
             "{} at line {} column {}",
             classify(&e),
@@ -307,6 +310,9 @@ pub fn encrypt_fields<R: RngCore + CryptoRng>(
         if let Some(value) = record.get_mut(*name) {
             if value.is_null() || is_encrypted(value) {
                 continue;
+            }
+            if crate::depth::value_too_deep(value) {
+                return Err(CryptoError::TooDeep);
             }
             let iv = Iv::from_rng(rng)?;
             *value = encrypt_value(key, &iv, value);

@@ -24,6 +24,11 @@ pub enum CryptoError {
         /// What the parser said.
         reason: String,
     },
+    /// A value nested deeper than [`crate::limits::MAX_DEPTH`] levels: it is
+    /// not encrypted (it could not be read back), and a decrypted one is
+    /// not read.
+    #[error("the value is nested deeper than {} levels of arrays and objects (the most this client reads)", crate::limits::MAX_DEPTH)]
+    TooDeep,
     /// A master key of the wrong size or encoding.
     #[error("invalid master key: {reason}")]
     InvalidKey {

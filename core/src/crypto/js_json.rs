@@ -71,24 +71,64 @@ pub(crate) fn has_json_special(bytes: &[u8]) -> bool {
     }
 }
 
+/// Writes `value` without recursion: the containers open are an explicit
+/// stack (memory linear in the depth), so a value of any depth is written.
 fn write_value(out: &mut String, value: &Value) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(true) => out.push_str("true"),
-        Value::Bool(false) => out.push_str("false"),
-        Value::Number(n) => write_number(out, n),
-        Value::String(s) => write_string(out, s),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_value(out, item);
+    /// An open container: what is left of it, and whether any was written.
+    enum Open<'v> {
+        Items(std::slice::Iter<'v, Value>, bool),
+        Members(std::vec::IntoIter<(&'v String, &'v Value)>, bool),
+    }
+    let mut open: Vec<Open<'_>> = Vec::new();
+    let mut next = Some(value);
+    loop {
+        match next.take() {
+            Some(Value::Null) => out.push_str("null"),
+            Some(Value::Bool(true)) => out.push_str("true"),
+            Some(Value::Bool(false)) => out.push_str("false"),
+            Some(Value::Number(n)) => write_number(out, n),
+            Some(Value::String(s)) => write_string(out, s),
+            Some(Value::Array(items)) => {
+                out.push('[');
+                open.push(Open::Items(items.iter(), false));
             }
-            out.push(']');
+            Some(Value::Object(members)) => {
+                out.push('{');
+                open.push(Open::Members(ordered(members).into_iter(), false));
+            }
+            None => {}
         }
-        Value::Object(members) => write_object(out, members),
+        let Some(top) = open.last_mut() else {
+            return;
+        };
+        match top {
+            Open::Items(items, any) => match items.next() {
+                Some(item) => {
+                    if std::mem::replace(any, true) {
+                        out.push(',');
+                    }
+                    next = Some(item);
+                }
+                None => {
+                    out.push(']');
+                    open.pop();
+                }
+            },
+            Open::Members(members, any) => match members.next() {
+                Some((k, v)) => {
+                    if std::mem::replace(any, true) {
+                        out.push(',');
+                    }
+                    write_string(out, k);
+                    out.push(':');
+                    next = Some(v);
+                }
+                None => {
+                    out.push('}');
+                    open.pop();
+                }
+            },
+        }
     }
 }
 
@@ -107,7 +147,9 @@ fn array_index(key: &str) -> Option<u32> {
         .map(|n| n as u32)
 }
 
-fn write_object(out: &mut String, members: &Map<String, Value>) {
+/// An object's members in the order `JSON.stringify` writes them: array
+/// indices ascending, then the other names in insertion order.
+fn ordered(members: &Map<String, Value>) -> Vec<(&String, &Value)> {
     let mut indices: Vec<(u32, &String, &Value)> = Vec::new();
     let mut others: Vec<(&String, &Value)> = Vec::new();
     for (k, v) in members {
@@ -117,17 +159,11 @@ fn write_object(out: &mut String, members: &Map<String, Value>) {
         }
     }
     indices.sort_by_key(|(i, _, _)| *i);
-    out.push('{');
-    let ordered = indices.into_iter().map(|(_, k, v)| (k, v)).chain(others);
-    for (n, (k, v)) in ordered.enumerate() {
-        if n > 0 {
-            out.push(',');
-        }
-        write_string(out, k);
-        out.push(':');
-        write_value(out, v);
-    }
-    out.push('}');
+    indices
+        .into_iter()
+        .map(|(_, k, v)| (k, v))
+        .chain(others)
+        .collect()
 }
 
 fn write_number(out: &mut String, n: &Number) {

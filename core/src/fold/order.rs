@@ -67,39 +67,56 @@ fn rank(v: &Value) -> u8 {
 /// < numbers < strings < arrays < objects; numbers by value, then by their
 /// text (`1` and `1.0` differ); strings by code point; arrays element by
 /// element; objects as their members sorted by name.
+///
+/// Without recursion: the comparisons still to make are an explicit stack
+/// (memory linear in the values, never the call stack), so values of any
+/// depth compare.
 pub(crate) fn cmp_values(a: &Value, b: &Value) -> Ordering {
-    match (a, b) {
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::Number(x), Value::Number(y)) => {
-            let (fx, fy) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
-            fx.total_cmp(&fy)
-                .then_with(|| x.to_string().cmp(&y.to_string()))
-        }
-        (Value::String(x), Value::String(y)) => x.cmp(y),
-        (Value::Array(x), Value::Array(y)) => {
-            for (u, v) in x.iter().zip(y) {
-                let o = cmp_values(u, v);
-                if o != Ordering::Equal {
-                    return o;
-                }
-            }
-            x.len().cmp(&y.len())
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            let mut xs: Vec<_> = x.iter().collect();
-            let mut ys: Vec<_> = y.iter().collect();
-            xs.sort_by(|p, q| p.0.cmp(q.0));
-            ys.sort_by(|p, q| p.0.cmp(q.0));
-            for ((kx, vx), (ky, vy)) in xs.iter().zip(&ys) {
-                let o = kx.cmp(ky).then_with(|| cmp_values(vx, vy));
-                if o != Ordering::Equal {
-                    return o;
-                }
-            }
-            xs.len().cmp(&ys.len())
-        }
-        _ => rank(a).cmp(&rank(b)),
+    /// A comparison still to make, in order.
+    enum Todo<'v> {
+        Values(&'v Value, &'v Value),
+        Names(&'v str, &'v str),
+        Lengths(usize, usize),
     }
+    let mut todo = vec![Todo::Values(a, b)];
+    while let Some(next) = todo.pop() {
+        let o = match next {
+            Todo::Names(x, y) => x.cmp(y),
+            Todo::Lengths(x, y) => x.cmp(&y),
+            Todo::Values(a, b) => match (a, b) {
+                (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+                (Value::Number(x), Value::Number(y)) => {
+                    let (fx, fy) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
+                    fx.total_cmp(&fy)
+                        .then_with(|| x.to_string().cmp(&y.to_string()))
+                }
+                (Value::String(x), Value::String(y)) => x.cmp(y),
+                (Value::Array(x), Value::Array(y)) => {
+                    // Element by element, then the lengths: pushed last first.
+                    todo.push(Todo::Lengths(x.len(), y.len()));
+                    todo.extend(x.iter().zip(y).rev().map(|(u, v)| Todo::Values(u, v)));
+                    Ordering::Equal
+                }
+                (Value::Object(x), Value::Object(y)) => {
+                    let mut xs: Vec<_> = x.iter().collect();
+                    let mut ys: Vec<_> = y.iter().collect();
+                    xs.sort_by(|p, q| p.0.cmp(q.0));
+                    ys.sort_by(|p, q| p.0.cmp(q.0));
+                    todo.push(Todo::Lengths(xs.len(), ys.len()));
+                    for ((kx, vx), (ky, vy)) in xs.into_iter().zip(ys).rev() {
+                        todo.push(Todo::Values(vx, vy));
+                        todo.push(Todo::Names(kx, ky));
+                    }
+                    Ordering::Equal
+                }
+                _ => rank(a).cmp(&rank(b)),
+            },
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
 }
 
 #[cfg(test)]

@@ -307,9 +307,11 @@ fn encode(index: usize, change: &Change) -> Result<Vec<u8>, Error> {
     if matches!(change.schema_version, Some(v) if v > 1) {
         return Err(invalid("the server accepts schemaVersion 1 at most".into()));
     }
-    let value = serde_json::to_value(change)
+    // At most MAX_DEPTH levels, the change counted: what the server sends
+    // back of it must read.
+    let value = crate::depth::to_value_within(change)
         .map_err(|e| invalid(format!("cannot be written as JSON: {e}")))?;
-    if let Some(path) = nul_path(&value, String::new()) {
+    if let Some(path) = nul_path(&value) {
         return Err(invalid(format!(
             "a NUL character (\\u0000) in `{}`; the server cannot store it",
             shown(&path)
@@ -325,33 +327,83 @@ fn shown(text: &str) -> String {
 
 /// The path of the first string (a value or a member name) holding a NUL
 /// character, e.g. `data.notes[2].text`, or `data.a\u0000b (the name)`.
-fn nul_path(value: &Value, path: String) -> Option<String> {
-    let member = |path: &str, name: &str| {
-        if path.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{path}.{name}")
-        }
-    };
-    match value {
-        Value::String(s) if s.contains('\0') => Some(if path.is_empty() {
-            "(the value)".into()
-        } else {
-            path
-        }),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| nul_path(v, format!("{path}[{i}]"))),
-        Value::Object(members) => members.iter().find_map(|(name, v)| {
-            if name.contains('\0') {
-                let escaped = name.replace('\0', "\\u0000");
-                return Some(format!("{} (the name)", member(&path, &escaped)));
-            }
-            nul_path(v, member(&path, name))
-        }),
-        _ => None,
+///
+/// Depth first with an explicit stack; each element costs one small entry
+/// (a link to its parent), and the path is written only for the string
+/// found: time and memory linear in the value, whatever its depth.
+fn nul_path(value: &Value) -> Option<String> {
+    enum Step<'v> {
+        Root,
+        Index(usize),
+        Name(&'v str),
     }
+    // Each element seen: its parent's entry and its step from there.
+    let mut steps: Vec<(usize, Step<'_>)> = vec![(0, Step::Root)];
+    let mut todo: Vec<(usize, &Value)> = vec![(0, value)];
+    let path_of = |steps: &[(usize, Step<'_>)], mut at: usize| {
+        let mut chain = Vec::new();
+        while at != 0 {
+            let Some((parent, step)) = steps.get(at) else {
+                break;
+            };
+            chain.push(step);
+            at = *parent;
+        }
+        let mut path = String::new();
+        for step in chain.into_iter().rev() {
+            match step {
+                Step::Index(i) => path.push_str(&format!("[{i}]")),
+                Step::Name(name) => {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(&name.replace('\0', "\\u0000"));
+                }
+                Step::Root => {}
+            }
+        }
+        path
+    };
+    while let Some((at, v)) = todo.pop() {
+        if let Some((_, Step::Name(name))) = steps.get(at) {
+            if name.contains('\0') {
+                return Some(format!("{} (the name)", path_of(&steps, at)));
+            }
+        }
+        match v {
+            Value::String(s) if s.contains('\0') => {
+                return Some(if at == 0 {
+                    "(the value)".into()
+                } else {
+                    path_of(&steps, at)
+                });
+            }
+            Value::Array(items) => {
+                let first = steps.len();
+                steps.extend((0..items.len()).map(|i| (at, Step::Index(i))));
+                todo.extend(
+                    items
+                        .iter()
+                        .enumerate()
+                        .rev()
+                        .map(|(i, item)| (first.saturating_add(i), item)),
+                );
+            }
+            Value::Object(members) => {
+                let first = steps.len();
+                steps.extend(members.keys().map(|name| (at, Step::Name(name.as_str()))));
+                todo.extend(
+                    members
+                        .values()
+                        .enumerate()
+                        .rev()
+                        .map(|(i, item)| (first.saturating_add(i), item)),
+                );
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Packs changes, in order, into as few batches as the limits allow.

@@ -5,7 +5,9 @@
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::scan::slot_of;
 use super::{Change, Op, SkippedChange};
+use crate::depth::{self, MAX_DEPTH};
 use crate::error::bound;
 
 /// Most characters kept of a skipped change's `table`, `id` or `eventId`.
@@ -41,6 +43,9 @@ pub(crate) fn skip_report(index: usize, text: &str) -> Option<SkippedChange> {
 
 /// One change read from its text: the reference reading, which every
 /// faster reading of a page agrees with.
+///
+/// The verdict is one whichever path decides it: the fast path keeps only
+/// what the full reading keeps, as the same [`Change`].
 pub(crate) fn decode_one(text: &str) -> Result<Change, (Option<Value>, String)> {
     match direct(text) {
         Some(change) => Ok(change),
@@ -75,19 +80,43 @@ fn passes_guard(change: &Change) -> bool {
             .is_none_or(|fields| fields.values().all(|f| !f.value.is_null()))
 }
 
-/// The full reading: the change as a [`Value`], the browser's guard on it,
-/// then the typed reading with the path of a failure.
+/// The full reading: the members the client reads as [`Value`]s (each
+/// nested at most [`MAX_DEPTH`] levels, the change counted), the browser's
+/// guard on them, then the typed reading with the path of a failure.
+///
+/// A member the client does not read is only checked to be JSON, as the
+/// fast path's types check it: so a number beyond `f64`, a lone surrogate
+/// or deep nesting there never decides the verdict, whichever path reads
+/// the change.
 fn checked(text: &str) -> Result<Change, (Option<Value>, String)> {
-    // Numbers beyond f64 (`1e400`) and nesting deeper than 128 levels fail
-    // here, for this change only: the page was captured as raw text.
-    let value: Value = serde_json::from_str(text).map_err(|e| (None, e.to_string()))?;
-    let Value::Object(object) = &value else {
-        let reason = format!("a change must be an object, not {}", kind(&value));
-        return Err((None, reason));
+    let members = match serde_json::from_str::<Members<'_>>(text) {
+        Ok(members) => members.0,
+        Err(e) => {
+            let reason = match text.trim_start().as_bytes().first() {
+                Some(b'{') | None => e.to_string(),
+                Some(b'[') => "a change must be an object, not an array".into(),
+                Some(b'"') => "a change must be an object, not a string".into(),
+                Some(b't' | b'f') => "a change must be an object, not a boolean".into(),
+                Some(b'n') => "a change must be an object, not null".into(),
+                Some(_) => "a change must be an object, not a number".into(),
+            };
+            return Err((None, reason));
+        }
     };
-    if let Err(reason) = guard(object) {
-        return Err((Some(value), reason));
+    let mut object = Map::new();
+    for (name, raw) in members {
+        if slot_of(name.as_bytes()).is_none() {
+            continue;
+        }
+        // The member's value is one level inside the change.
+        let value = depth::from_str_within::<Value>(raw.get(), MAX_DEPTH.saturating_sub(1))
+            .map_err(|e| (None, format!("member `{name}`: {e}")))?;
+        object.insert(name, value);
     }
+    if let Err(reason) = guard(&object) {
+        return Err((Some(Value::Object(object)), reason));
+    }
+    let value = Value::Object(object);
     match serde_path_to_error::deserialize::<_, Change>(&value) {
         Ok(change) => Ok(change),
         Err(e) => {
@@ -95,6 +124,33 @@ fn checked(text: &str) -> Result<Change, (Option<Value>, String)> {
             let reason = format!("member `{path}`: {}", e.into_inner());
             Err((Some(value), reason))
         }
+    }
+}
+
+/// A change object's members in order, each value as its text (read
+/// without limit of depth or range: only its syntax is checked).
+struct Members<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de> serde::Deserialize<'de> for Members<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a change object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members<'de>, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, &'de RawValue>()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(Visit)
     }
 }
 
@@ -272,7 +328,7 @@ mod tests {
             (r#"{"table":"t","id":"1","op":"delete","schemaVersion":-1}"#.into(), "whole number"),
             (r#"{"table":"t","id":"1","op":"delete","schemaVersion":4294967296}"#.into(), "whole number"),
             (r#"{"table":"t","id":"1","op":"delete","schemaVersion":1.5}"#.into(), "whole number"),
-            (format!(r#"{{"table":"t","id":"1","op":"insert","data":{{"deep":{deep}}}}}"#), "recursion limit"),
+            (format!(r#"{{"table":"t","id":"1","op":"insert","data":{{"deep":{deep}}}}}"#), "member `data`: nested deeper than 127 levels"),
         ];
         for (change, why) in &bad {
             let p = page(&[GOOD, change, GOOD]);

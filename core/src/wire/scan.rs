@@ -17,8 +17,7 @@
 //! overflow: they stay within the input, and reading past its end yields 0,
 //! which no JSON token starts with.
 
-/// Most nested containers `serde_json` reads (its recursion limit of 128).
-pub(crate) const MAX_DEPTH: usize = 127;
+use crate::depth::MAX_DEPTH;
 
 /// The input is not JSON as `serde_json` reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +93,7 @@ const NAMES: [(u128, u128, usize); MEMBERS] = [
     name_word(b"origin"),
 ];
 
-fn slot_of(name: &[u8]) -> Option<usize> {
+pub(crate) fn slot_of(name: &[u8]) -> Option<usize> {
     Some(match name {
         b"eventId" => EVENT_ID,
         b"schemaVersion" => SCHEMA_VERSION,

@@ -5,7 +5,7 @@ use std::fmt;
 /// A change of a push or pull response (or a stream batch) that was dropped,
 /// not applied, because it is malformed: one the browser's guard
 /// (`isValidSyncChange`) would drop, or one this client cannot represent (a
-/// number beyond `f64`, nesting deeper than 128 levels, a `schemaVersion`
+/// number beyond `f64`, nesting deeper than 127 levels ([`crate::limits::MAX_DEPTH`]), a `schemaVersion`
 /// beyond `u32`). The rest of the page is read and the cursor moves on:
 /// one bad row never blocks a collection (docs/PROTOCOL.md, "Folding").
 ///
