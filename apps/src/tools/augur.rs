@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::context::{date_of, decode, insert, iso, must_exist, new_id, update};
-use super::{input, Needs, Plan, Policy, Read, Tool, ToolError};
+use super::{input, Plan, Read, Spec, Tool, ToolError};
 use crate::records::{
     AugurEntry, AugurKind, AugurOutcome, AugurSourceCategory, AugurVibe, VisibilityLevel,
 };
@@ -83,13 +83,11 @@ pub struct CaptureOutput {
 pub struct CaptureSign;
 
 impl Tool for CaptureSign {
-    const NAME: &'static str = "augur.captureSign";
-    const DESCRIPTION: &'static str = "Record an omen, fortune or hunch the user met.";
-    const POLICY: Policy = Policy::Write;
-    const APP_ID: &'static str = "augur";
-    const COLLECTION: &'static str = "augurEntries";
-    const NEEDS: Needs = Needs::Nothing;
-    const NEEDS_KEY: bool = true;
+    const SPEC: Spec = Spec::write::<AugurEntry>(
+        "augur.captureSign",
+        "Record an omen, fortune or hunch the user met.",
+    )
+    .with_key();
     type Input = CaptureInput;
     type Output = CaptureOutput;
 
@@ -139,14 +137,14 @@ impl Tool for CaptureSign {
             unlisted_expires_at: None,
             other: Map::new(),
         };
-        Ok(Plan {
-            changes: vec![insert(&entry, read.key, &id)?],
-            output: CaptureOutput {
+        Ok(Plan::write(
+            insert(&entry, read.key, &id)?,
+            CaptureOutput {
                 entry_id: id,
                 kind: i.kind,
                 source: i.source,
             },
-        })
+        ))
     }
 }
 
@@ -206,13 +204,12 @@ pub struct ListOpenOutput {
 pub struct ListOpenSigns;
 
 impl Tool for ListOpenSigns {
-    const NAME: &'static str = "augur.listOpenSigns";
-    const DESCRIPTION: &'static str = "List the user's signs that are still open.";
-    const POLICY: Policy = Policy::Read;
-    const APP_ID: &'static str = "augur";
-    const COLLECTION: &'static str = "augurEntries";
-    const NEEDS: Needs = Needs::Records;
-    const NEEDS_KEY: bool = true;
+    const SPEC: Spec = Spec::read::<AugurEntry>(
+        "augur.listOpenSigns",
+        "List the user's signs that are still open.",
+    )
+    .reading_records()
+    .with_key();
     type Input = ListOpenInput;
     type Output = ListOpenOutput;
 
@@ -304,13 +301,10 @@ pub struct ResolveOutput {
 pub struct ResolveSign;
 
 impl Tool for ResolveSign {
-    const NAME: &'static str = "augur.resolveSign";
-    const DESCRIPTION: &'static str = "Record how a sign turned out.";
-    const POLICY: Policy = Policy::Write;
-    const APP_ID: &'static str = "augur";
-    const COLLECTION: &'static str = "augurEntries";
-    const NEEDS: Needs = Needs::Records;
-    const NEEDS_KEY: bool = true;
+    const SPEC: Spec =
+        Spec::write::<AugurEntry>("augur.resolveSign", "Record how a sign turned out.")
+            .reading_records()
+            .with_key();
     type Input = ResolveInput;
     type Output = ResolveOutput;
 
@@ -328,18 +322,13 @@ impl Tool for ResolveSign {
             i.note.map_or(Value::Null, Value::from),
         );
         fields.insert("resolvedAt".into(), Value::from(iso(read.now)));
-        Ok(Plan {
-            changes: vec![update::<AugurEntry>(
-                &i.entry_id,
-                fields,
-                read.key,
-                read.now,
-            )?],
-            output: ResolveOutput {
+        Ok(Plan::write(
+            update::<AugurEntry>(&i.entry_id, fields, read.key, read.now)?,
+            ResolveOutput {
                 entry_id: i.entry_id,
                 outcome: i.outcome,
             },
-        })
+        ))
     }
 }
 
@@ -420,13 +409,12 @@ fn hit_rate(entries: &[&AugurEntry]) -> Option<f64> {
 pub struct YearRecap;
 
 impl Tool for YearRecap {
-    const NAME: &'static str = "augur.yearRecap";
-    const DESCRIPTION: &'static str = "A recap of the user's signs of one year.";
-    const POLICY: Policy = Policy::Read;
-    const APP_ID: &'static str = "augur";
-    const COLLECTION: &'static str = "augurEntries";
-    const NEEDS: Needs = Needs::Records;
-    const NEEDS_KEY: bool = true;
+    const SPEC: Spec = Spec::read::<AugurEntry>(
+        "augur.yearRecap",
+        "A recap of the user's signs of one year.",
+    )
+    .reading_records()
+    .with_key();
     type Input = RecapInput;
     type Output = RecapOutput;
 
@@ -597,14 +585,12 @@ fn words(text: &str) -> Vec<String> {
 pub struct ConsultOracle;
 
 impl Tool for ConsultOracle {
-    const NAME: &'static str = "augur.consultOracle";
-    const DESCRIPTION: &'static str =
-        "Weigh a sign against how the user's past signs like it turned out.";
-    const POLICY: Policy = Policy::Read;
-    const APP_ID: &'static str = "augur";
-    const COLLECTION: &'static str = "augurEntries";
-    const NEEDS: Needs = Needs::Records;
-    const NEEDS_KEY: bool = true;
+    const SPEC: Spec = Spec::read::<AugurEntry>(
+        "augur.consultOracle",
+        "Weigh a sign against how the user's past signs like it turned out.",
+    )
+    .reading_records()
+    .with_key();
     type Input = ConsultInput;
     type Output = ConsultOutput;
 

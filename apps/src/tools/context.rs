@@ -4,6 +4,7 @@
 use mana_sync_core::crypto::{decrypt_fields, encrypt_fields, MasterKey, PooledOsRng};
 use mana_sync_core::fold::Record as Folded;
 use mana_sync_core::{Change, Timestamp};
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -38,6 +39,14 @@ pub struct Plan<O> {
 }
 
 impl<O> Plan<O> {
+    /// An output and the one change that makes it so.
+    pub fn write(change: Change, output: O) -> Plan<O> {
+        Plan {
+            changes: vec![change],
+            output,
+        }
+    }
+
     /// An output with nothing to push.
     pub fn read(output: O) -> Plan<O> {
         Plan {
@@ -211,6 +220,35 @@ pub(crate) fn must_exist(read: &Read<'_>, what: &'static str, id: &str) -> Resul
             what,
             id: id.chars().take(100).collect(),
         })
+    }
+}
+
+/// The update setting `fields` on live record `id` of `R`'s collection
+/// (see [`update`]); [`ToolError::NotFound`] naming `what` when it is not
+/// live in what was read.
+pub(crate) fn set_fields<R: Record>(
+    read: &Read<'_>,
+    what: &'static str,
+    id: &str,
+    fields: Map<String, Value>,
+) -> Result<Plan<Done>, ToolError> {
+    must_exist(read, what, id)?;
+    Ok(Plan::write(
+        update::<R>(id, fields, read.key, read.now)?,
+        Done::yes(),
+    ))
+}
+
+/// `{ "ok": true }`.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Done {
+    /// Always true.
+    pub ok: bool,
+}
+
+impl Done {
+    pub(crate) fn yes() -> Done {
+        Done { ok: true }
     }
 }
 

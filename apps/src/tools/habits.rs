@@ -5,9 +5,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use super::context::{decode, insert, iso, must_exist, new_id, update};
-use super::todo::{count, Done};
-use super::{input, Needs, Plan, Policy, Read, Tool, ToolError};
+use super::context::Done;
+use super::context::{decode, insert, iso, new_id, set_fields};
+use super::todo::count;
+use super::{input, Plan, Read, Spec, Tool, ToolError};
 use crate::records::Habit;
 
 fn star() -> String {
@@ -60,13 +61,8 @@ fn positive(field: &str, value: Option<u32>) -> Result<(), ToolError> {
 pub struct Create;
 
 impl Tool for Create {
-    const NAME: &'static str = "habits.create";
-    const DESCRIPTION: &'static str = "Create a habit to track.";
-    const POLICY: Policy = Policy::Write;
-    const APP_ID: &'static str = "habits";
-    const COLLECTION: &'static str = "habits";
-    const NEEDS: Needs = Needs::Records;
-    const NEEDS_KEY: bool = false;
+    const SPEC: Spec =
+        Spec::write::<Habit>("habits.create", "Create a habit to track.").reading_records();
     type Input = CreateInput;
     type Output = CreateOutput;
 
@@ -100,10 +96,10 @@ impl Tool for Create {
             visibility_changed_by: None,
             other: Map::new(),
         };
-        Ok(Plan {
-            changes: vec![insert(&habit, read.key, &id)?],
-            output: CreateOutput { habit },
-        })
+        Ok(Plan::write(
+            insert(&habit, read.key, &id)?,
+            CreateOutput { habit },
+        ))
     }
 }
 
@@ -134,19 +130,10 @@ pub struct ListOutput {
 pub struct List;
 
 impl Tool for List {
-    const NAME: &'static str = "habits.list";
-    const DESCRIPTION: &'static str = "List the user's habits.";
-    const POLICY: Policy = Policy::Read;
-    const APP_ID: &'static str = "habits";
-    const COLLECTION: &'static str = "habits";
-    const NEEDS: Needs = Needs::Records;
-    const NEEDS_KEY: bool = false;
+    const SPEC: Spec =
+        Spec::read::<Habit>("habits.list", "List the user's habits.").reading_records();
     type Input = ListInput;
     type Output = ListOutput;
-
-    fn check(_: &ListInput) -> Result<(), ToolError> {
-        Ok(())
-    }
 
     fn run(i: ListInput, read: Read<'_>) -> Result<Plan<ListOutput>, ToolError> {
         let (mut habits, skipped) = decode::<Habit>(&read);
@@ -196,13 +183,11 @@ pub struct UpdateInput {
 pub struct Update;
 
 impl Tool for Update {
-    const NAME: &'static str = "habits.update";
-    const DESCRIPTION: &'static str = "Change a habit's title, icon, colour or targets.";
-    const POLICY: Policy = Policy::Write;
-    const APP_ID: &'static str = "habits";
-    const COLLECTION: &'static str = "habits";
-    const NEEDS: Needs = Needs::Records;
-    const NEEDS_KEY: bool = false;
+    const SPEC: Spec = Spec::write::<Habit>(
+        "habits.update",
+        "Change a habit's title, icon, colour or targets.",
+    )
+    .reading_records();
     type Input = UpdateInput;
     type Output = Done;
 
@@ -233,7 +218,6 @@ impl Tool for Update {
     }
 
     fn run(i: UpdateInput, read: Read<'_>) -> Result<Plan<Done>, ToolError> {
-        must_exist(&read, "habit", &i.id)?;
         let mut fields = Map::new();
         let mut put = |name: &str, value: Option<Value>| {
             if let Some(v) = value {
@@ -252,10 +236,7 @@ impl Tool for Update {
             i.default_duration
                 .map(|v| v.map_or(Value::Null, Value::from)),
         );
-        Ok(Plan {
-            changes: vec![update::<Habit>(&i.id, fields, read.key, read.now)?],
-            output: Done::yes(),
-        })
+        set_fields::<Habit>(&read, "habit", &i.id, fields)
     }
 }
 
@@ -281,13 +262,11 @@ pub struct ArchiveInput {
 pub struct Archive;
 
 impl Tool for Archive {
-    const NAME: &'static str = "habits.archive";
-    const DESCRIPTION: &'static str = "Archive a habit (or unarchive it with archived: false).";
-    const POLICY: Policy = Policy::Write;
-    const APP_ID: &'static str = "habits";
-    const COLLECTION: &'static str = "habits";
-    const NEEDS: Needs = Needs::Records;
-    const NEEDS_KEY: bool = false;
+    const SPEC: Spec = Spec::write::<Habit>(
+        "habits.archive",
+        "Archive a habit (or unarchive it with archived: false).",
+    )
+    .reading_records();
     type Input = ArchiveInput;
     type Output = Done;
 
@@ -296,12 +275,8 @@ impl Tool for Archive {
     }
 
     fn run(i: ArchiveInput, read: Read<'_>) -> Result<Plan<Done>, ToolError> {
-        must_exist(&read, "habit", &i.id)?;
         let mut fields = Map::new();
         fields.insert("isArchived".into(), Value::Bool(i.archived));
-        Ok(Plan {
-            changes: vec![update::<Habit>(&i.id, fields, read.key, read.now)?],
-            output: Done::yes(),
-        })
+        set_fields::<Habit>(&read, "habit", &i.id, fields)
     }
 }

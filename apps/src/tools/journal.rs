@@ -6,7 +6,7 @@ use serde_json::Map;
 
 use super::context::{date_of, insert, iso, new_id};
 use super::todo::count;
-use super::{input, Needs, Plan, Policy, Read, Tool, ToolError};
+use super::{input, Plan, Read, Spec, Tool, ToolError};
 use crate::records::{JournalEntry, JournalMood};
 
 /// The input of [`Add`].
@@ -44,13 +44,9 @@ pub struct AddOutput {
 pub struct Add;
 
 impl Tool for Add {
-    const NAME: &'static str = "journal.add";
-    const DESCRIPTION: &'static str = "Add an entry to the user's journal.";
-    const POLICY: Policy = Policy::Write;
-    const APP_ID: &'static str = "journal";
-    const COLLECTION: &'static str = "journalEntries";
-    const NEEDS: Needs = Needs::Nothing;
-    const NEEDS_KEY: bool = true;
+    const SPEC: Spec =
+        Spec::write::<JournalEntry>("journal.add", "Add an entry to the user's journal.")
+            .with_key();
     type Input = AddInput;
     type Output = AddOutput;
 
@@ -82,9 +78,9 @@ impl Tool for Add {
             transcript_model: None,
             other: Map::new(),
         };
-        Ok(Plan {
-            changes: vec![insert(&entry, read.key, &id)?],
-            output: AddOutput { entry },
-        })
+        Ok(Plan::write(
+            insert(&entry, read.key, &id)?,
+            AddOutput { entry },
+        ))
     }
 }

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::context::decode;
-use super::{Needs, Plan, Policy, Read, Tool, ToolError};
+use super::{Plan, Read, Spec, Tool, ToolError};
 use crate::records::{MeImage, MeImageKind, MeImagePrimarySlot};
 
 /// The input of [`ListReferenceImages`].
@@ -61,20 +61,14 @@ pub struct ListImagesOutput {
 pub struct ListReferenceImages;
 
 impl Tool for ListReferenceImages {
-    const NAME: &'static str = "me.listReferenceImages";
-    const DESCRIPTION: &'static str =
-        "List the images of the user they allow as references for image generation.";
-    const POLICY: Policy = Policy::Read;
-    const APP_ID: &'static str = "profile";
-    const COLLECTION: &'static str = "meImages";
-    const NEEDS: Needs = Needs::Records;
-    const NEEDS_KEY: bool = true;
+    const SPEC: Spec = Spec::read::<MeImage>(
+        "me.listReferenceImages",
+        "List the images of the user they allow as references for image generation.",
+    )
+    .reading_records()
+    .with_key();
     type Input = ListImagesInput;
     type Output = ListImagesOutput;
-
-    fn check(_: &ListImagesInput) -> Result<(), ToolError> {
-        Ok(())
-    }
 
     fn run(i: ListImagesInput, read: Read<'_>) -> Result<Plan<ListImagesOutput>, ToolError> {
         let (all, skipped) = decode::<MeImage>(&read);

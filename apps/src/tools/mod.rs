@@ -48,6 +48,7 @@
 mod context;
 mod error;
 mod input;
+mod spec;
 
 pub mod augur;
 pub mod habits;
@@ -60,6 +61,7 @@ pub mod todo;
 
 pub use context::{Plan, Read};
 pub use error::ToolError;
+pub use spec::Spec;
 
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -90,28 +92,19 @@ pub enum Needs {
 
 /// One agent tool, sans IO.
 pub trait Tool {
-    /// Its name in the tool registry (`todo.create`).
-    const NAME: &'static str;
-    /// What it is for (shown to a model).
-    const DESCRIPTION: &'static str;
-    /// Its policy hint.
-    const POLICY: Policy;
-    /// Its app and wire collection (empty for spaces).
-    const APP_ID: &'static str;
-    /// Its collection.
-    const COLLECTION: &'static str;
-    /// What it reads.
-    const NEEDS: Needs;
-    /// Whether it needs the user's master key (it encrypts or decrypts).
-    const NEEDS_KEY: bool;
+    /// What it is: name, description, policy, collection, what it reads.
+    const SPEC: Spec;
     /// Its input.
     type Input: DeserializeOwned + JsonSchema + Send;
     /// Its output.
     type Output: Serialize + JsonSchema + Send;
 
     /// Checks the input (lengths, ranges, formats): a [`ToolError::Input`]
-    /// naming the field.
-    fn check(input: &Self::Input) -> Result<(), ToolError>;
+    /// naming the field. By default, every input its type admits is good.
+    fn check(input: &Self::Input) -> Result<(), ToolError> {
+        let _ = input;
+        Ok(())
+    }
 
     /// The changes to push and the output, from the input and what was read.
     fn run(input: Self::Input, read: Read<'_>) -> Result<Plan<Self::Output>, ToolError>;
@@ -172,9 +165,9 @@ macro_rules! tools {
     ($( $method:ident => $tool:ty ),* $(,)?) => {
         /// Every tool: name, description, policy, schemas.
         pub const TOOLS: &[ToolInfo] = &[$(ToolInfo {
-            name: <$tool as Tool>::NAME,
-            description: <$tool as Tool>::DESCRIPTION,
-            policy: <$tool as Tool>::POLICY,
+            name: <$tool as Tool>::SPEC.name,
+            description: <$tool as Tool>::SPEC.description,
+            policy: <$tool as Tool>::SPEC.policy,
             input_schema: schema::<<$tool as Tool>::Input>,
             output_schema: schema::<<$tool as Tool>::Output>,
         }),*];
@@ -191,7 +184,7 @@ macro_rules! tools {
             /// JSON output (for a server that dispatches by name).
             pub fn call_json(&self, name: &str, input: serde_json::Value) -> Result<serde_json::Value, ToolError> {
                 match name {
-                    $( <$tool as Tool>::NAME => context::to_json(self.call::<$tool>(context::from_json::<$tool>(input)?)?), )*
+                    $( n if n == <$tool as Tool>::SPEC.name => context::to_json(self.call::<$tool>(context::from_json::<$tool>(input)?)?), )*
                     _ => Err(ToolError::UnknownTool { name: mana_sync_core_bound(name) }),
                 }
             }
@@ -209,7 +202,7 @@ macro_rules! tools {
             /// JSON output (for a server that dispatches by name).
             pub async fn call_json(&self, name: &str, input: serde_json::Value) -> Result<serde_json::Value, ToolError> {
                 match name {
-                    $( <$tool as Tool>::NAME => context::to_json(self.call::<$tool>(context::from_json::<$tool>(input)?).await?), )*
+                    $( n if n == <$tool as Tool>::SPEC.name => context::to_json(self.call::<$tool>(context::from_json::<$tool>(input)?).await?), )*
                     _ => Err(ToolError::UnknownTool { name: mana_sync_core_bound(name) }),
                 }
             }
@@ -254,13 +247,13 @@ macro_rules! driver {
             /// and pushes what it writes (one push, asking for nothing back).
             pub $($async)? fn call<X: Tool>(&self, input: X::Input) -> Result<X::Output, ToolError> {
                 X::check(&input)?;
-                let now = self.client.batch(X::APP_ID).now();
-                let key = if X::NEEDS_KEY { Some(self.client.master_key() $($await)* ?) } else { None };
-                let records = match X::NEEDS {
-                    Needs::Records => self.client.records(X::APP_ID, X::COLLECTION, false) $($await)* ?,
+                let now = self.client.batch(X::SPEC.app_id).now();
+                let key = if X::SPEC.needs_key { Some(self.client.master_key() $($await)* ?) } else { None };
+                let records = match X::SPEC.needs {
+                    Needs::Records => self.client.records(X::SPEC.app_id, X::SPEC.collection, false) $($await)* ?,
                     _ => Vec::new(),
                 };
-                let spaces = match X::NEEDS {
+                let spaces = match X::SPEC.needs {
                     Needs::Spaces => Some(self.client.run(spaces::Fetch::new(self.client.config())?) $($await)* ?),
                     _ => None,
                 };
@@ -277,7 +270,7 @@ macro_rules! driver {
                         Some(space) => plan.changes.into_iter().map(|c| c.with_space(space.clone())).collect(),
                         None => plan.changes,
                     };
-                    self.client.push(X::APP_ID, &changes, &mana_sync_core::Cursor::from(now)) $($await)* ?;
+                    self.client.push(X::SPEC.app_id, &changes, &mana_sync_core::Cursor::from(now)) $($await)* ?;
                 }
                 Ok(plan.output)
             }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Map;
 
 use super::context::{date_of, days_before, decode, insert, iso, new_id, time_of};
-use super::{input, Needs, Plan, Policy, Read, Tool, ToolError};
+use super::{input, Plan, Read, Spec, Tool, ToolError};
 use crate::records::{ActivityContext, CoreEmotion, MoodEntry};
 
 /// The input of [`Log`].
@@ -59,13 +59,11 @@ pub struct LogOutput {
 pub struct Log;
 
 impl Tool for Log {
-    const NAME: &'static str = "mood.log";
-    const DESCRIPTION: &'static str = "Log how the user feels (level 1-10 and an emotion).";
-    const POLICY: Policy = Policy::Write;
-    const APP_ID: &'static str = "mood";
-    const COLLECTION: &'static str = "moodEntries";
-    const NEEDS: Needs = Needs::Nothing;
-    const NEEDS_KEY: bool = true;
+    const SPEC: Spec = Spec::write::<MoodEntry>(
+        "mood.log",
+        "Log how the user feels (level 1-10 and an emotion).",
+    )
+    .with_key();
     type Input = LogInput;
     type Output = LogOutput;
 
@@ -102,10 +100,10 @@ impl Tool for Log {
             tags: i.tags,
             other: Map::new(),
         };
-        Ok(Plan {
-            changes: vec![insert(&entry, read.key, &id)?],
-            output: LogOutput { entry },
-        })
+        Ok(Plan::write(
+            insert(&entry, read.key, &id)?,
+            LogOutput { entry },
+        ))
     }
 }
 
@@ -148,13 +146,12 @@ pub struct EntriesOutput {
 pub struct Recent;
 
 impl Tool for Recent {
-    const NAME: &'static str = "mood.recent";
-    const DESCRIPTION: &'static str = "The user's mood entries of the last days, newest first.";
-    const POLICY: Policy = Policy::Read;
-    const APP_ID: &'static str = "mood";
-    const COLLECTION: &'static str = "moodEntries";
-    const NEEDS: Needs = Needs::Records;
-    const NEEDS_KEY: bool = true;
+    const SPEC: Spec = Spec::read::<MoodEntry>(
+        "mood.recent",
+        "The user's mood entries of the last days, newest first.",
+    )
+    .reading_records()
+    .with_key();
     type Input = RecentInput;
     type Output = EntriesOutput;
 
@@ -189,13 +186,12 @@ pub struct TodayInput {
 pub struct Today;
 
 impl Tool for Today {
-    const NAME: &'static str = "mood.today";
-    const DESCRIPTION: &'static str = "The user's mood entries of today (or of a given day).";
-    const POLICY: Policy = Policy::Read;
-    const APP_ID: &'static str = "mood";
-    const COLLECTION: &'static str = "moodEntries";
-    const NEEDS: Needs = Needs::Records;
-    const NEEDS_KEY: bool = true;
+    const SPEC: Spec = Spec::read::<MoodEntry>(
+        "mood.today",
+        "The user's mood entries of today (or of a given day).",
+    )
+    .reading_records()
+    .with_key();
     type Input = TodayInput;
     type Output = EntriesOutput;
 

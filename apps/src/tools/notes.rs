@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Map;
 
 use super::context::{contains_ci, decode, insert, iso, new_id};
-use super::{input, Needs, Plan, Policy, Read, Tool, ToolError};
+use super::{input, Plan, Read, Spec, Tool, ToolError};
 use crate::records::Note;
 
 /// The input of [`Create`].
@@ -41,13 +41,7 @@ pub struct CreateOutput {
 pub struct Create;
 
 impl Tool for Create {
-    const NAME: &'static str = "notes.create";
-    const DESCRIPTION: &'static str = "Create a note.";
-    const POLICY: Policy = Policy::Write;
-    const APP_ID: &'static str = "notes";
-    const COLLECTION: &'static str = "notes";
-    const NEEDS: Needs = Needs::Nothing;
-    const NEEDS_KEY: bool = true;
+    const SPEC: Spec = Spec::write::<Note>("notes.create", "Create a note.").with_key();
     type Input = CreateInput;
     type Output = CreateOutput;
 
@@ -77,10 +71,10 @@ impl Tool for Create {
             is_space_context: None,
             other: Map::new(),
         };
-        Ok(Plan {
-            changes: vec![insert(&note, read.key, &id)?],
-            output: CreateOutput { note },
-        })
+        Ok(Plan::write(
+            insert(&note, read.key, &id)?,
+            CreateOutput { note },
+        ))
     }
 }
 
@@ -123,13 +117,12 @@ pub struct SearchOutput {
 pub struct Search;
 
 impl Tool for Search {
-    const NAME: &'static str = "notes.search";
-    const DESCRIPTION: &'static str = "Search the user's notes by text (title or content).";
-    const POLICY: Policy = Policy::Read;
-    const APP_ID: &'static str = "notes";
-    const COLLECTION: &'static str = "notes";
-    const NEEDS: Needs = Needs::Records;
-    const NEEDS_KEY: bool = true;
+    const SPEC: Spec = Spec::read::<Note>(
+        "notes.search",
+        "Search the user's notes by text (title or content).",
+    )
+    .reading_records()
+    .with_key();
     type Input = SearchInput;
     type Output = SearchOutput;
 

@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Needs, Plan, Policy, Read, Tool, ToolError};
+use super::{Plan, Read, Spec, Tool, ToolError};
 
 /// Bodies past this are refused (a list of spaces is small).
 const MAX_BODY: u64 = 1 << 20;
@@ -169,20 +169,12 @@ pub struct ListOutput {
 pub struct List;
 
 impl Tool for List {
-    const NAME: &'static str = "spaces.list";
-    const DESCRIPTION: &'static str =
-        "List the spaces (personal, team, family...) the user belongs to.";
-    const POLICY: Policy = Policy::Read;
-    const APP_ID: &'static str = "spaces";
-    const COLLECTION: &'static str = "";
-    const NEEDS: Needs = Needs::Spaces;
-    const NEEDS_KEY: bool = false;
+    const SPEC: Spec = Spec::spaces(
+        "spaces.list",
+        "List the spaces (personal, team, family...) the user belongs to.",
+    );
     type Input = ListInput;
     type Output = ListOutput;
-
-    fn check(_: &ListInput) -> Result<(), ToolError> {
-        Ok(())
-    }
 
     fn run(_: ListInput, read: Read<'_>) -> Result<Plan<ListOutput>, ToolError> {
         let spaces = read.spaces.unwrap_or_default();

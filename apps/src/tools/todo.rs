@@ -5,9 +5,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::context::{decode, insert, iso, must_exist, new_id, update};
-use super::{input, Needs, Plan, Policy, Read, Tool, ToolError};
+use super::context::{decode, insert, iso, new_id, set_fields};
+use super::{input, Plan, Read, Spec, Tool, ToolError};
 use crate::records::{Task, TaskPriority};
+
+pub use super::context::Done;
 
 fn medium() -> TaskPriority {
     TaskPriority::Medium
@@ -60,13 +62,9 @@ pub struct CreateOutput {
 pub struct Create;
 
 impl Tool for Create {
-    const NAME: &'static str = "todo.create";
-    const DESCRIPTION: &'static str = "Create a task in the user's todo list.";
-    const POLICY: Policy = Policy::Write;
-    const APP_ID: &'static str = "todo";
-    const COLLECTION: &'static str = "tasks";
-    const NEEDS: Needs = Needs::Records;
-    const NEEDS_KEY: bool = true;
+    const SPEC: Spec = Spec::write::<Task>("todo.create", "Create a task in the user's todo list.")
+        .reading_records()
+        .with_key();
     type Input = CreateInput;
     type Output = CreateOutput;
 
@@ -107,10 +105,7 @@ impl Tool for Create {
             other: Map::new(),
         };
         let change = insert(&task, read.key, &id)?;
-        Ok(Plan {
-            changes: vec![change],
-            output: CreateOutput { task },
-        })
+        Ok(Plan::write(change, CreateOutput { task }))
     }
 }
 
@@ -164,13 +159,12 @@ pub struct ListOutput {
 pub struct List;
 
 impl Tool for List {
-    const NAME: &'static str = "todo.list";
-    const DESCRIPTION: &'static str = "List the user's open tasks (or all, with includeCompleted).";
-    const POLICY: Policy = Policy::Read;
-    const APP_ID: &'static str = "todo";
-    const COLLECTION: &'static str = "tasks";
-    const NEEDS: Needs = Needs::Records;
-    const NEEDS_KEY: bool = true;
+    const SPEC: Spec = Spec::read::<Task>(
+        "todo.list",
+        "List the user's open tasks (or all, with includeCompleted).",
+    )
+    .reading_records()
+    .with_key();
     type Input = ListInput;
     type Output = ListOutput;
 
@@ -199,19 +193,6 @@ pub struct CompleteInput {
     pub id: String,
 }
 
-/// `{ "ok": true }`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Done {
-    /// Always true.
-    pub ok: bool,
-}
-
-impl Done {
-    pub(crate) fn yes() -> Done {
-        Done { ok: true }
-    }
-}
-
 /// `todo.complete`: marks a task done (`isCompleted`, `completedAt`,
 /// `updatedAt`, each stamped with `at`, so the browser's fold applies it).
 ///
@@ -221,13 +202,8 @@ impl Done {
 pub struct Complete;
 
 impl Tool for Complete {
-    const NAME: &'static str = "todo.complete";
-    const DESCRIPTION: &'static str = "Mark a task as completed.";
-    const POLICY: Policy = Policy::Write;
-    const APP_ID: &'static str = "todo";
-    const COLLECTION: &'static str = "tasks";
-    const NEEDS: Needs = Needs::Records;
-    const NEEDS_KEY: bool = false;
+    const SPEC: Spec =
+        Spec::write::<Task>("todo.complete", "Mark a task as completed.").reading_records();
     type Input = CompleteInput;
     type Output = Done;
 
@@ -236,13 +212,9 @@ impl Tool for Complete {
     }
 
     fn run(i: CompleteInput, read: Read<'_>) -> Result<Plan<Done>, ToolError> {
-        must_exist(&read, "task", &i.id)?;
         let mut fields = Map::new();
         fields.insert("isCompleted".into(), Value::Bool(true));
         fields.insert("completedAt".into(), Value::from(iso(read.now)));
-        Ok(Plan {
-            changes: vec![update::<Task>(&i.id, fields, read.key, read.now)?],
-            output: Done::yes(),
-        })
+        set_fields::<Task>(&read, "task", &i.id, fields)
     }
 }
