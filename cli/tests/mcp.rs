@@ -193,10 +193,18 @@ async fn the_mcp_server_serves_every_tool_over_stdio() {
         false
     );
     assert!(ok(&client, "me.listReferenceImages", json!({})).await["images"].is_array());
-    // The in-memory server has no auth organisation list: the call reaches
-    // the configured auth URL and says what it answered.
-    let spaces = fails(&client, "spaces.list", json!({})).await;
-    assert!(spaces.contains("404"), "{spaces}");
+    // The dev server answers the auth service's organisation list at the
+    // configured auth URL: the user's personal space.
+    let spaces = ok(&client, "spaces.list", json!({})).await;
+    let listed = spaces["spaces"].as_array().expect("a list of spaces");
+    assert_eq!(listed.len(), 1, "{spaces}");
+    assert_eq!(listed[0]["type"], "personal", "{spaces}");
+    assert!(
+        listed[0]["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("personal-")),
+        "{spaces}"
+    );
 
     // Bad input: a tool error naming the field, the server carries on.
     let bad = fails(&client, "todo.create", json!({"title": ""})).await;

@@ -13,6 +13,8 @@ pub enum Endpoint {
     Stream,
     /// The auth service's vault: `GET /api/v1/me/encryption-vault/key`.
     Vault,
+    /// The auth service's organisation list: `GET /api/auth/organization/list`.
+    Spaces,
     /// `GET /health`.
     Health,
     /// `GET /metrics`.

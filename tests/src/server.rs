@@ -79,6 +79,8 @@ pub(crate) struct StreamOpen {
 #[derive(Default)]
 struct State {
     vaults: HashMap<String, Vault>,
+    /// Per user, the auth service's organisation list ([`MemoryServer::set_spaces`]).
+    spaces: HashMap<String, Vec<serde_json::Value>>,
     /// Per user, the log in created_at order.
     logs: BTreeMap<String, Vec<Row>>,
     inactive: HashSet<String>,
@@ -215,6 +217,7 @@ enum Route {
     Pull(Vec<u8>),
     Stream(Vec<u8>),
     VaultKey,
+    Spaces,
 }
 
 impl MemoryServer {
@@ -345,6 +348,7 @@ impl MemoryServer {
             Route::Pull(_) => Endpoint::Pull,
             Route::Stream(_) => Endpoint::Stream,
             Route::VaultKey => Endpoint::Vault,
+            Route::Spaces => Endpoint::Spaces,
         })
     }
 
@@ -638,6 +642,35 @@ impl MemoryServer {
         self.state().vaults.insert(user.to_owned(), vault);
     }
 
+    /// Sets the spaces the auth service lists for `user`
+    /// (`GET /api/auth/organization/list`): each an organisation object as
+    /// the auth service writes it (`id`, `name`, `slug`, `metadata` with the
+    /// space's `type`, as an object or a JSON string). A user without any
+    /// set gets one personal space, `personal-{user}`, so that a
+    /// development server answers the `spaces.list` tool as a signed-up
+    /// user's account would.
+    ///
+    /// ```
+    /// use mana_sync_testkit::{token_for, MemoryServer};
+    ///
+    /// let server = MemoryServer::new();
+    /// server.set_spaces("u-1", vec![serde_json::json!({
+    ///     "id": "sp-family", "name": "Family", "metadata": {"type": "family"}
+    /// })]);
+    /// let response = server.handle(
+    ///     http::Request::get("/api/auth/organization/list")
+    ///         .header("authorization", format!("Bearer {}", token_for("u-1")))
+    ///         .body(Vec::new())
+    ///         .unwrap(),
+    /// );
+    /// assert_eq!(response.status(), 200);
+    /// let listed: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+    /// assert_eq!(listed[0]["id"], "sp-family");
+    /// ```
+    pub fn set_spaces(&self, user: &str, organizations: Vec<serde_json::Value>) {
+        self.state().spaces.insert(user.to_owned(), organizations);
+    }
+
     /// Every request received so far, oldest first.
     pub fn requests(&self) -> Vec<Received> {
         self.state().received.clone()
@@ -839,6 +872,7 @@ impl MemoryServer {
                 "the stream endpoint needs a streaming transport (MemoryServer::open_stream)",
             ),
             Route::VaultKey => self.vault_key(request),
+            Route::Spaces => self.spaces(request),
         }
     }
 
@@ -878,6 +912,7 @@ impl MemoryServer {
             [b"sync", app, b"pull"] if !app.is_empty() => Route::Pull(app.to_vec()),
             [b"sync", app, b"stream"] if !app.is_empty() => Route::Stream(app.to_vec()),
             [b"api", b"v1", b"me", b"encryption-vault", b"key"] => Route::VaultKey,
+            [b"api", b"auth", b"organization", b"list"] => Route::Spaces,
             _ => return Err(Box::new(not_found())),
         };
         let method = request.method();
@@ -936,6 +971,25 @@ impl MemoryServer {
                         "recoveryIv": b64.encode([9u8; 12]), "formatVersion": 1}),
             ),
         }
+    }
+
+    /// The auth service's organisation list: the same tokens as the vault.
+    fn spaces(&self, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+        let header = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let user = match user_of(header) {
+            Ok(user) => user,
+            Err(why) => return json_response(StatusCode::UNAUTHORIZED, &json!({"error": why})),
+        };
+        let held = self.state().spaces.get(&user).cloned();
+        let list = held.unwrap_or_else(|| {
+            let id = format!("personal-{user}");
+            vec![json!({"id": id, "name": "Personal", "slug": id,
+                        "metadata": "{\"type\":\"personal\"}"})]
+        });
+        json_response(StatusCode::OK, &serde_json::Value::Array(list))
     }
 
     /// The caller (billing middleware, then the handler's token check):
