@@ -72,7 +72,8 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
     output::line(&format!("{LISTENING}{url}"))?;
     eprintln!(
         "mana-sync: a development server: any JWT with a `sub` claim is accepted (signatures \
-         are not checked); the vault is at the same URL; Ctrl-C stops. To get going:\n  \
+         are not checked); the vault and the spaces list (one personal space per user) are at the \
+         same URL; Ctrl-C stops. To get going:\n  \
          export MANA_SYNC_URL={url} MANA_AUTH_URL={url} \
          MANA_TOKEN=$(mana-sync dev-token --user me)"
     );
