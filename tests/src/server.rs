@@ -204,6 +204,21 @@ pub(crate) fn dropped() -> Response<Vec<u8>> {
     response
 }
 
+/// The caller of an auth-service route (the vault, the spaces): the token's
+/// user, or the auth service's 401 (no subscription check there).
+fn auth_service_user(request: &Request<Vec<u8>>) -> Result<String, Box<Response<Vec<u8>>>> {
+    let header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    user_of(header).map_err(|why| {
+        Box::new(json_response(
+            StatusCode::UNAUTHORIZED,
+            &json!({"error": why}),
+        ))
+    })
+}
+
 /// A header's first value as raw bytes (Go's `r.Header.Get`).
 fn header_bytes(headers: &HeaderMap, name: &str) -> Option<Vec<u8>> {
     headers.get(name).map(|v| v.as_bytes().to_vec())
@@ -932,13 +947,9 @@ impl MemoryServer {
 
     /// The auth service's vault: the same tokens, no subscription check.
     fn vault_key(&self, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
-        let header = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let user = match user_of(header) {
+        let user = match auth_service_user(request) {
             Ok(user) => user,
-            Err(why) => return json_response(StatusCode::UNAUTHORIZED, &json!({"error": why})),
+            Err(refused) => return *refused,
         };
         let held = self.state().vaults.get(&user).cloned();
         let vault = match (held, &self.minter) {
@@ -975,13 +986,9 @@ impl MemoryServer {
 
     /// The auth service's organisation list: the same tokens as the vault.
     fn spaces(&self, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
-        let header = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let user = match user_of(header) {
+        let user = match auth_service_user(request) {
             Ok(user) => user,
-            Err(why) => return json_response(StatusCode::UNAUTHORIZED, &json!({"error": why})),
+            Err(refused) => return *refused,
         };
         let held = self.state().spaces.get(&user).cloned();
         let list = held.unwrap_or_else(|| {
