@@ -25,19 +25,17 @@ pub(crate) fn check_status(response: &Response<Vec<u8>>) -> Result<(), Error> {
             body: trim_body(body),
         }),
         402 => {
-            #[derive(serde::Deserialize)]
-            #[serde(remote = "Self")]
+            #[derive(serde::Deserialize, Default)]
             struct Payment {
                 #[serde(default)]
                 error: String,
                 #[serde(default)]
                 message: String,
             }
-            crate::wire::object_only!(Payment, "a payment error object");
-            let parsed: Payment = serde_json::from_slice(body).unwrap_or(Payment {
-                error: String::new(),
-                message: String::new(),
-            });
+            let mut json = serde_json::Deserializer::from_slice(body);
+            let parsed: Payment = crate::wire::map_only(&mut json, "a payment error object")
+                .and_then(|p| json.end().map(|()| p))
+                .unwrap_or_default();
             let raw = trim_body(body);
             Err(Error::PaymentRequired {
                 error: if parsed.error.is_empty() {

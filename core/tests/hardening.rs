@@ -581,3 +581,68 @@ fn instants_before_year_zero_are_not_held() {
     assert!(Cursor::parse("0000-01-01T00:59:59.999999999+01:00").is_err());
     written_forms_read_back(Timestamp::parse("0000-01-01T01:00:00+01:00").unwrap());
 }
+
+/// Issue 20, cause 7: saved state reads only the object forms it writes.
+/// serde's derived reading of a struct also takes a JSON array of its
+/// members in order; every saved type refuses that form, at the top and
+/// nested, and still reads the object form.
+#[test]
+fn saved_state_reads_objects_only() {
+    use mana_sync_core::engine::{CollectionState, OutboxEntry};
+    use mana_sync_core::fold::{FieldState, Record, Seen};
+
+    fn refused<T: serde::de::DeserializeOwned>(text: &str, expected: &str) {
+        match serde_json::from_str::<T>(text) {
+            Ok(_) => panic!("{text} was read as {}", std::any::type_name::<T>()),
+            Err(e) => assert!(
+                e.to_string().contains(expected),
+                "{text}: {e} (expected it to name {expected:?})"
+            ),
+        }
+    }
+    fn read<T: serde::de::DeserializeOwned>(text: &str) {
+        if let Err(e) = serde_json::from_str::<T>(text) {
+            panic!("{text} should read as {}: {e}", std::any::type_name::<T>());
+        }
+    }
+
+    // The object forms, as written.
+    let mut replica = Replica::new();
+    let change = Change::update("tasks", "t-1").with_field("title", "x", now());
+    replica.apply(&change, now());
+    let saved = serde_json::to_string(&replica).unwrap();
+    assert_eq!(serde_json::from_str::<Replica>(&saved).unwrap(), replica);
+    read::<Record>(r#"{"id":"t-1","fields":{"a":{"value":1,"at":""}}}"#);
+    read::<FieldState>(r#"{"value":1,"at":""}"#);
+    read::<Seen>(r#"{}"#);
+    read::<CollectionState>(r#"{"cursor":null,"seen":{}}"#);
+
+    // The array forms serde's derive would have taken.
+    refused::<Replica>(r#"[{}, {}, 0, {}, {}, 2000]"#, "saved replica");
+    refused::<Record>(r#"["t-1", {}]"#, "saved record");
+    refused::<FieldState>(r#"[1, ""]"#, "saved field");
+    refused::<Seen>(r#"[{}, {}]"#, "delivered-change memory");
+    refused::<CollectionState>(r#"[null, {}]"#, "saved collection state");
+    let entry = format!(
+        r#"[1, {}, "2026-01-01T00:00:00Z"]"#,
+        serde_json::to_string(&change).unwrap()
+    );
+    refused::<OutboxEntry>(&entry, "saved outbox entry");
+    // Nested: a record, a field, a memory and a tombstone inside a replica.
+    refused::<Replica>(r#"{"tables":{"tasks":{"t-1":["t-1",{}]}}}"#, "saved record");
+    refused::<Replica>(
+        r#"{"tables":{"tasks":{"t-1":{"id":"t-1","fields":{"a":[1,""]}}}}}"#,
+        "saved field",
+    );
+    refused::<Replica>(
+        r#"{"tables":{},"seen":{"tasks":[{},{}]}}"#,
+        "delivered-change memory",
+    );
+    refused::<Replica>(
+        r#"{"tables":{},"tombstones":{"tasks":{"t-1":[true,{}]}}}"#,
+        "saved tombstone",
+    );
+    // The wire types, likewise.
+    refused::<Change>(r#"[null, null, "tasks", "t-1", "insert"]"#, "change object");
+    refused::<mana_sync_core::Health>(r#"["ok"]"#, "health object");
+}

@@ -1,7 +1,7 @@
 //! [`Store`]: what the engine keeps durably, behind plain synchronous calls,
 //! each one transaction.
 
-use serde::{Deserialize, Serialize};
+use crate::wire::object_form;
 
 use crate::fold::{FoldConflict, Seen, Slot};
 use crate::{Change, Cursor, Timestamp};
@@ -10,48 +10,60 @@ use crate::{Change, Cursor, Timestamp};
 /// holding a newer one refuses to open ([`StoreError::NewerSchema`]).
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// A local write waiting for the server's acknowledgement.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutboxEntry {
-    /// Its place in the outbox: entries are pushed in this order.
-    pub seq: u64,
-    /// The change, exactly as it will be pushed (encrypted fields already
-    /// encrypted).
-    pub change: Change,
-    /// When it was written locally.
-    pub written_at: Timestamp,
+object_form! {
+    expecting "a saved outbox entry";
+    /// A local write waiting for the server's acknowledgement.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct OutboxEntry {
+        /// Its place in the outbox: entries are pushed in this order.
+        pub seq: u64,
+        /// The change, exactly as it will be pushed (encrypted fields already
+        /// encrypted).
+        pub change: Change,
+        /// When it was written locally.
+        pub written_at: Timestamp,
+    }
 }
 
-/// A change the server refused for good (400), kept with its text so the
-/// app can show it, fix it or drop it. It left the outbox: the rest goes on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeadLetter {
-    /// The outbox entry it was.
-    pub entry: OutboxEntry,
-    /// What the server (or the client's own check) said, bounded.
-    pub reason: String,
-    /// When it was refused.
-    pub at: Timestamp,
+object_form! {
+    expecting "a saved dead letter";
+    /// A change the server refused for good (400), kept with its text so the
+    /// app can show it, fix it or drop it. It left the outbox: the rest goes on.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct DeadLetter {
+        /// The outbox entry it was.
+        pub entry: OutboxEntry,
+        /// What the server (or the client's own check) said, bounded.
+        pub reason: String,
+        /// When it was refused.
+        pub at: Timestamp,
+    }
 }
 
-/// A local value that lost to a later server value (information for the
-/// user), with when the engine saw it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ConflictEntry {
-    /// The losing local value and the winner.
-    pub conflict: FoldConflict,
-    /// When the engine folded the winner in.
-    pub at: Timestamp,
+object_form! {
+    expecting "a saved conflict entry";
+    /// A local value that lost to a later server value (information for the
+    /// user), with when the engine saw it.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct ConflictEntry {
+        /// The losing local value and the winner.
+        pub conflict: FoldConflict,
+        /// When the engine folded the winner in.
+        pub at: Timestamp,
+    }
 }
 
-/// Where a synced collection stands: the cursor its next catch-up starts
-/// from (before the overlap) and the changes that catch-up may bring again.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct CollectionState {
-    /// The cursor (`None`: never read).
-    pub cursor: Option<Cursor>,
-    /// The delivered-id window.
-    pub seen: Seen,
+object_form! {
+    expecting "a saved collection state";
+    /// Where a synced collection stands: the cursor its next catch-up starts
+    /// from (before the overlap) and the changes that catch-up may bring again.
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct CollectionState {
+        /// The cursor (`None`: never read).
+        pub cursor: Option<Cursor>,
+        /// The delivered-id window.
+        pub seen: Seen,
+    }
 }
 
 /// What one [`Store::commit`] writes, all or nothing.

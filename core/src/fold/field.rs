@@ -344,7 +344,7 @@ impl Serialize for FieldState {
 
 impl<'de> Deserialize<'de> for FieldState {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let f = FieldStateIn::deserialize(d)?;
+        let f: FieldStateIn = crate::wire::map_only(d, "a saved field object {value, at}")?;
         Ok(FieldState::new(f.value, f.at, f.origin))
     }
 }

@@ -194,7 +194,7 @@ struct RecordIn {
 
 impl<'de> Deserialize<'de> for Record {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let r = RecordIn::deserialize(d)?;
+        let r: RecordIn = crate::wire::map_only(d, "a saved record object {id, fields}")?;
         let mut fields = Vec::with_capacity(r.fields.len());
         fields.extend(r.fields.into_iter().map(|(k, v)| (Arc::new(k), v)));
         Ok(Record { id: r.id, fields })

@@ -1,12 +1,12 @@
 //! [`Replica`]: records per table, cursors per collection, and the fold.
 
+use crate::wire::object_form;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 use std::time::Duration;
 
 use hashbrown::HashMap;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::field::cmp_keys;
@@ -15,25 +15,28 @@ use super::table::{IdHasher, Names, Table, Tombstone};
 use super::{Record, Seen};
 use crate::{Change, Cursor, FieldChange, Op, Origin, Stamp, Timestamp};
 
-/// A field whose local value, written by the user, was overwritten by a
-/// strictly newer incoming one with a different value. Information for the
-/// user, not an error.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FoldConflict {
-    /// The table.
-    pub table: String,
-    /// The record id.
-    pub id: String,
-    /// The field.
-    pub field: String,
-    /// The user's value, now replaced.
-    pub local_value: Value,
-    /// When the user wrote it.
-    pub local_at: Stamp,
-    /// The value that won.
-    pub incoming_value: Value,
-    /// When it was written.
-    pub incoming_at: Stamp,
+object_form! {
+    expecting "a saved conflict";
+    /// A field whose local value, written by the user, was overwritten by a
+    /// strictly newer incoming one with a different value. Information for the
+    /// user, not an error.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct FoldConflict {
+        /// The table.
+        pub table: String,
+        /// The record id.
+        pub id: String,
+        /// The field.
+        pub field: String,
+        /// The user's value, now replaced.
+        pub local_value: Value,
+        /// When the user wrote it.
+        pub local_at: Stamp,
+        /// The value that won.
+        pub incoming_value: Value,
+        /// When it was written.
+        pub incoming_at: Stamp,
+    }
 }
 
 /// What applying one change did.

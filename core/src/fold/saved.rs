@@ -126,7 +126,7 @@ struct ReplicaIn {
 
 impl<'de> Deserialize<'de> for Replica {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let saved = ReplicaIn::deserialize(d)?;
+        let saved: ReplicaIn = crate::wire::map_only(d, "a saved replica object")?;
         let hasher = IdHasher::default();
         let mut tables: HashMap<String, Table> = HashMap::new();
         for (name, TableIn(saved, names)) in saved.tables {

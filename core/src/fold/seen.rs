@@ -2,10 +2,9 @@
 //! (an overlap, a page re-asked inside a tie, a stream resume) is
 //! recognised and not delivered again.
 
+use crate::wire::object_form;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
 
 use crate::{Change, Cursor, Timestamp};
 
@@ -120,34 +119,37 @@ fn cursor_at(t: Timestamp) -> Cursor {
     })
 }
 
-/// The changes already delivered from one collection, each with an upper
-/// bound of its position in the log (the `syncedUntil` of the page that
-/// brought it: no row of a page lies after it). A read starting at `since`
-/// can only bring back changes whose bound is after `since`, so the rest can
-/// be forgotten ([`Seen::forget_before`]): the memory holds only the ids of
-/// an overlap window.
-///
-/// ```
-/// use mana_sync_core::fold::Seen;
-/// use mana_sync_core::{Change, Timestamp};
-///
-/// let t = |s| Timestamp::parse(s).unwrap();
-/// let mut seen = Seen::new();
-/// let mut c = Change::hard_delete("tasks", "t-1");
-/// c.event_id = Some("e-1".into());
-/// assert!(seen.first_time(&c, t("2026-01-01T00:00:01Z")));
-/// assert!(!seen.first_time(&c, t("2026-01-01T00:00:02Z")), "re-read");
-/// seen.forget_before(t("2026-01-01T00:00:03Z"));
-/// assert!(seen.is_empty());
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Seen {
-    /// By `eventId`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    events: BTreeMap<String, Cursor>,
-    /// By content digest.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    contents: BTreeMap<String, Cursor>,
+object_form! {
+    expecting "a saved delivered-change memory";
+    /// The changes already delivered from one collection, each with an upper
+    /// bound of its position in the log (the `syncedUntil` of the page that
+    /// brought it: no row of a page lies after it). A read starting at `since`
+    /// can only bring back changes whose bound is after `since`, so the rest can
+    /// be forgotten ([`Seen::forget_before`]): the memory holds only the ids of
+    /// an overlap window.
+    ///
+    /// ```
+    /// use mana_sync_core::fold::Seen;
+    /// use mana_sync_core::{Change, Timestamp};
+    ///
+    /// let t = |s| Timestamp::parse(s).unwrap();
+    /// let mut seen = Seen::new();
+    /// let mut c = Change::hard_delete("tasks", "t-1");
+    /// c.event_id = Some("e-1".into());
+    /// assert!(seen.first_time(&c, t("2026-01-01T00:00:01Z")));
+    /// assert!(!seen.first_time(&c, t("2026-01-01T00:00:02Z")), "re-read");
+    /// seen.forget_before(t("2026-01-01T00:00:03Z"));
+    /// assert!(seen.is_empty());
+    /// ```
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub struct Seen {
+        /// By `eventId`.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        events: BTreeMap<String, Cursor>,
+        /// By content digest.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        contents: BTreeMap<String, Cursor>,
+    }
 }
 
 impl Seen {

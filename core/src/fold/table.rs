@@ -8,13 +8,13 @@
 //! records. A per-map random seed keeps ids chosen by others from being
 //! made to collide.
 
+use crate::wire::object_form;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
-use serde::{Deserialize, Serialize};
 
 use super::order::Write;
 use super::record::Name;
@@ -142,17 +142,20 @@ impl Names {
     }
 }
 
-/// A record's state while it is not a live record here: a delete of a record
-/// not known yet (kept, to apply when the record arrives), or a hard delete
-/// (final).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Tombstone {
-    /// Hard-deleted: every later change of the record is absorbed.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) hard: bool,
-    /// Soft deletes (`deletedAt` writes) received before the record.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) fields: BTreeMap<String, FieldState>,
+object_form! {
+    expecting "a saved tombstone";
+    /// A record's state while it is not a live record here: a delete of a record
+    /// not known yet (kept, to apply when the record arrives), or a hard delete
+    /// (final).
+    #[derive(Debug, Clone, Default, PartialEq)]
+    pub(crate) struct Tombstone {
+        /// Hard-deleted: every later change of the record is absorbed.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        pub(crate) hard: bool,
+        /// Soft deletes (`deletedAt` writes) received before the record.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        pub(crate) fields: BTreeMap<String, FieldState>,
+    }
 }
 
 /// A table's tombstones, by record id (hashed with the replica's

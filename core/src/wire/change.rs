@@ -2,74 +2,72 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::object_form::{object_only, serialize_derived};
+use super::object_form::object_form;
 use super::{FieldChange, Op, Origin};
 use crate::{Stamp, Timestamp};
 
-/// One change, as pushed by a client and as the server returns it.
-///
-/// An insert carries the whole record in `data`; an update carries `fields`,
-/// each with its own stamp; a delete carries `deletedAt` (a soft delete) or
-/// nothing (a hard delete). The constructors build exactly these shapes:
-///
-/// ```
-/// use mana_sync_core::{Change, Timestamp};
-/// use serde_json::json;
-///
-/// let at = Timestamp::parse("2026-04-23T11:19:00Z")?;
-/// let insert = Change::insert("tasks", "t-1", json!({"title": "Buy milk"}).as_object().unwrap().clone())
-///     .with_space("s-1");
-/// let update = Change::update("tasks", "t-1").with_field("isCompleted", true, at);
-/// let delete = Change::delete("tasks", "t-1", at);
-/// assert_eq!(
-///     serde_json::to_string(&update)?,
-///     r#"{"table":"tasks","id":"t-1","op":"update","fields":{"isCompleted":{"value":true,"at":"2026-04-23T11:19:00.000Z"}}}"#
-/// );
-/// # let _ = (insert, delete);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", remote = "Self")]
-pub struct Change {
-    /// The server's id for this log row (push and pull responses only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_id: Option<String>,
-    /// Per-change schema version (missing or 0 means 1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schema_version: Option<u32>,
-    /// The table (collection) name.
-    #[serde(default)]
-    pub table: String,
-    /// The record id.
-    #[serde(default)]
-    pub id: String,
-    /// What the change does.
-    pub op: Op,
-    /// The whole record, for an insert.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Map<String, Value>>,
-    /// The changed fields, for an update.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields: Option<BTreeMap<String, FieldChange>>,
-    /// When the record was deleted, for a soft delete.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deleted_at: Option<Stamp>,
-    /// The space the record belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub space_id: Option<String>,
-    /// Who acted, as opaque JSON (stored and echoed as is).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<Value>,
-    /// Where the change came from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Origin>,
+object_form! {
+    expecting "a change object", serde(rename_all = "camelCase");
+    /// One change, as pushed by a client and as the server returns it.
+    ///
+    /// An insert carries the whole record in `data`; an update carries `fields`,
+    /// each with its own stamp; a delete carries `deletedAt` (a soft delete) or
+    /// nothing (a hard delete). The constructors build exactly these shapes:
+    ///
+    /// ```
+    /// use mana_sync_core::{Change, Timestamp};
+    /// use serde_json::json;
+    ///
+    /// let at = Timestamp::parse("2026-04-23T11:19:00Z")?;
+    /// let insert = Change::insert("tasks", "t-1", json!({"title": "Buy milk"}).as_object().unwrap().clone())
+    ///     .with_space("s-1");
+    /// let update = Change::update("tasks", "t-1").with_field("isCompleted", true, at);
+    /// let delete = Change::delete("tasks", "t-1", at);
+    /// assert_eq!(
+    ///     serde_json::to_string(&update)?,
+    ///     r#"{"table":"tasks","id":"t-1","op":"update","fields":{"isCompleted":{"value":true,"at":"2026-04-23T11:19:00.000Z"}}}"#
+    /// );
+    /// # let _ = (insert, delete);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Change {
+        /// The server's id for this log row (push and pull responses only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub event_id: Option<String>,
+        /// Per-change schema version (missing or 0 means 1).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub schema_version: Option<u32>,
+        /// The table (collection) name.
+        #[serde(default)]
+        pub table: String,
+        /// The record id.
+        #[serde(default)]
+        pub id: String,
+        /// What the change does.
+        pub op: Op,
+        /// The whole record, for an insert.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub data: Option<Map<String, Value>>,
+        /// The changed fields, for an update.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub fields: Option<BTreeMap<String, FieldChange>>,
+        /// When the record was deleted, for a soft delete.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub deleted_at: Option<Stamp>,
+        /// The space the record belongs to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub space_id: Option<String>,
+        /// Who acted, as opaque JSON (stored and echoed as is).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub actor: Option<Value>,
+        /// Where the change came from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub origin: Option<Origin>,
+    }
 }
-
-object_only!(Change, "a change object");
-serialize_derived!(Change);
 
 impl Change {
     pub(crate) fn bare(table: impl Into<String>, id: impl Into<String>, op: Op) -> Change {

@@ -33,7 +33,7 @@ struct Reference {
 
 impl<'de> Deserialize<'de> for Reference {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let envelope = <Envelope as Deserialize>::deserialize(d)?;
+        let envelope: Envelope = super::map_only(d, "a sync response object")?;
         let (changes, skipped) = match &envelope.server_changes.0 {
             Some(array) => {
                 let raw: Vec<Box<RawValue>> =

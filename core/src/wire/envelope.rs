@@ -5,7 +5,6 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::changes::read_array;
-use super::object_form::object_only;
 use super::scan::Scanner;
 use super::{Changes, Conflict, SkippedChange};
 use crate::Cursor;
@@ -53,7 +52,7 @@ pub struct SyncResponse {
 
 /// The envelope as it is on the wire, the changes kept as raw text.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", remote = "Self")]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Envelope {
     #[serde(default)]
     pub(crate) server_changes: RawArray,
@@ -64,11 +63,9 @@ pub(crate) struct Envelope {
     pub(crate) has_more: bool,
 }
 
-object_only!(Envelope, "a sync response object");
-
 impl<'de> Deserialize<'de> for SyncResponse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let envelope = <Envelope as Deserialize>::deserialize(d)?;
+        let envelope = crate::wire::map_only::<Envelope, _>(d, "a sync response object")?;
         let (server_changes, skipped) = match envelope.server_changes.0 {
             Some(array) => Changes::from_array(String::from(Box::<str>::from(array)))
                 .map_err(|_| serde::de::Error::custom("the changes could not be read"))?,

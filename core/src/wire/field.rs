@@ -3,7 +3,6 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use super::object_form::object_only;
 use crate::{Stamp, Timestamp};
 
 /// One field of an update: the new value and when it was written.
@@ -32,7 +31,7 @@ impl FieldChange {
 impl<'de> Deserialize<'de> for FieldChange {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase", remote = "Self")]
+        #[serde(rename_all = "camelCase")]
         struct Raw {
             #[serde(default)]
             value: Value,
@@ -41,8 +40,7 @@ impl<'de> Deserialize<'de> for FieldChange {
             #[serde(default)]
             updated_at: Option<Stamp>,
         }
-        object_only!(Raw, "a field object {value, at}");
-        let raw = <Raw as Deserialize>::deserialize(d)?;
+        let raw = crate::wire::map_only::<Raw, _>(d, "a field object {value, at}")?;
         Ok(FieldChange {
             value: raw.value,
             at: raw.at.or(raw.updated_at).unwrap_or(Stamp::Empty),

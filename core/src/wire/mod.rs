@@ -19,7 +19,7 @@ pub(crate) mod lenient;
 mod names;
 mod object_form;
 mod scan;
-pub(crate) use object_form::object_only;
+pub(crate) use object_form::{map_only, object_form};
 mod skipped;
 mod stream;
 

@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::lenient::decode_changes;
-use super::object_form::object_only;
 use super::{Change, SkippedChange};
 use crate::sse::SseEvent;
 use crate::{Cursor, Error};
@@ -65,7 +64,7 @@ pub struct StreamBatch {
 
 /// A batch as it is on the wire, each change kept as raw text.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase", remote = "Self")]
+#[serde(rename_all = "camelCase")]
 struct RawBatch {
     table: String,
     /// A Go server writes an empty slice as `null`.
@@ -76,11 +75,9 @@ struct RawBatch {
     has_more: bool,
 }
 
-object_only!(RawBatch, "a stream batch object");
-
 impl<'de> Deserialize<'de> for StreamBatch {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = <RawBatch as Deserialize>::deserialize(d)?;
+        let raw = crate::wire::map_only::<RawBatch, _>(d, "a stream batch object")?;
         let (changes, skipped) = decode_changes(raw.changes.as_deref().unwrap_or_default());
         Ok(StreamBatch {
             table: raw.table,
