@@ -174,6 +174,26 @@ fn a_damaged_data_file_stops_serve_with_exit_5() {
         .stderr(
             predicate::str::contains("line 1").and(predicate::str::contains("move the file aside")),
         );
+    // A whole (newline-ended) last line that does not read is damage too,
+    // not a torn write: the start stops, naming it, and the file is kept.
+    std::fs::write(&data, "").unwrap();
+    let good = {
+        let serve = Serve::start(&["--data", data.to_str().unwrap()]);
+        push(&serve.url, &insert("t-1", "x"));
+        drop(serve);
+        std::fs::read_to_string(&data).unwrap()
+    };
+    let damaged = format!("{good}{{\"user\":\"u\"}}\n");
+    std::fs::write(&data, &damaged).unwrap();
+    mana()
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .assert()
+        .code(5)
+        .stderr(
+            predicate::str::contains("line 2").and(predicate::str::contains("move the file aside")),
+        );
+    assert_eq!(std::fs::read_to_string(&data).unwrap(), damaged);
     // A data file that cannot be opened: exit 2.
     mana()
         .args(["serve", "--addr", "127.0.0.1:0", "--data"])

@@ -58,7 +58,8 @@ pub use loopback::LoopbackServer;
 pub use persist::DataFileReport;
 pub use races::Races;
 pub use server::{
-    KeyMinter, MemoryServer, Received, Vault, MAX_BODY_BYTES, PULL_PAGE, PUSH_RESPONSE_CAP,
+    KeyMinter, MemoryServer, Received, Vault, DEFAULT_KEPT_REQUESTS, MAX_BODY_BYTES, PULL_PAGE,
+    PUSH_RESPONSE_CAP,
 };
 pub use stream::StreamSession;
 

@@ -29,6 +29,12 @@ pub const PULL_PAGE: usize = 1000;
 /// Most changes in a push response.
 pub const PUSH_RESPONSE_CAP: usize = 5000;
 
+/// How many of the last requests a [`MemoryServer`] keeps for
+/// [`MemoryServer::requests`] unless told otherwise
+/// ([`MemoryServer::keep_requests`]): enough for any test, bounded for a
+/// server that runs for days.
+pub const DEFAULT_KEPT_REQUESTS: usize = 100_000;
+
 /// A request the server received, for assertions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
@@ -87,7 +93,12 @@ struct State {
     fail_push_after: Option<usize>,
     last_created: Option<Timestamp>,
     next_event: u64,
-    received: Vec<Received>,
+    /// The last requests received (at most `keep_requests`).
+    received: std::collections::VecDeque<Received>,
+    /// How many requests were received since the last clear.
+    received_total: usize,
+    /// How many of the last requests are kept (`None`: the default).
+    keep_requests: Option<usize>,
     /// Every push, for the streams to hear of.
     notices: Vec<Notice>,
     open_streams: usize,
@@ -548,7 +559,26 @@ impl MemoryServer {
     }
 
     /// Adds a row read back from the data file (`persist.rs`).
-    pub(crate) fn restore(&self, user: String, row: Row) {
+    /// Restores stored rows (from a data file), in any order: each user's
+    /// log is sorted once by `created_at` (stable, so rows of one time keep
+    /// their file order), O(n log n) however the file is ordered.
+    pub(crate) fn restore_all(&self, rows: Vec<(String, Row)>) {
+        let mut touched = std::collections::BTreeSet::new();
+        for (user, row) in rows {
+            touched.insert(user.clone());
+            self.restore(user, row);
+        }
+        let mut s = self.state();
+        for user in touched {
+            if let Some(log) = s.logs.get_mut(&user) {
+                log.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+            }
+        }
+    }
+
+    /// Restores one row at the end of its user's log (see
+    /// [`Self::restore_all`], which puts the logs in order).
+    fn restore(&self, user: String, row: Row) {
         let mut s = self.state();
         if s.last_created.is_none_or(|last| row.created_at > last) {
             s.last_created = Some(row.created_at);
@@ -562,11 +592,7 @@ impl MemoryServer {
             .next_event
             .max(event.unwrap_or(0))
             .saturating_add(u64::from(event.is_none()));
-        // Kept in created_at order (a hand-edited file may not be): pulls
-        // find their start by binary search.
-        let log = s.logs.entry(user).or_default();
-        let at = log.partition_point(|r| r.created_at <= row.created_at);
-        log.insert(at, row);
+        s.logs.entry(user).or_default().push(row);
     }
 
     /// Keeps every push's new rows in the data file from now on.
@@ -686,9 +712,35 @@ impl MemoryServer {
         self.state().spaces.insert(user.to_owned(), organizations);
     }
 
-    /// Every request received so far, oldest first.
+    /// Keeps at most the last `n` requests for [`Self::requests`] (the
+    /// default is [`DEFAULT_KEPT_REQUESTS`]; 0 keeps none, as a long-running
+    /// development server wants). [`Self::request_count`] still counts
+    /// every request.
+    ///
+    /// ```
+    /// use mana_sync_testkit::MemoryServer;
+    ///
+    /// let server = MemoryServer::new().keep_requests(2);
+    /// for _ in 0..5 {
+    ///     server.handle(http::Request::get("/health").body(Vec::new()).unwrap());
+    /// }
+    /// assert_eq!((server.requests().len(), server.request_count()), (2, 5));
+    /// ```
+    pub fn keep_requests(self, n: usize) -> MemoryServer {
+        {
+            let mut s = self.state();
+            s.keep_requests = Some(n);
+            while s.received.len() > n {
+                s.received.pop_front();
+            }
+        }
+        self
+    }
+
+    /// The requests received so far, oldest first: all of them, or the last
+    /// [`Self::keep_requests`] when more came.
     pub fn requests(&self) -> Vec<Received> {
-        self.state().received.clone()
+        self.state().received.iter().cloned().collect()
     }
 
     /// Every request received so far (the same as [`Self::requests`]).
@@ -696,14 +748,16 @@ impl MemoryServer {
         self.requests()
     }
 
-    /// How many requests have been received.
+    /// How many requests have been received (kept or not).
     pub fn request_count(&self) -> usize {
-        self.state().received.len()
+        self.state().received_total
     }
 
     /// Forgets the requests received so far.
     pub fn clear_requests(&self) {
-        self.state().received.clear();
+        let mut s = self.state();
+        s.received.clear();
+        s.received_total = 0;
     }
 
     /// A user's stored changes of one app, oldest first, as push and pull
@@ -860,14 +914,23 @@ impl MemoryServer {
 
     fn note_received(&self, request: &Request<Vec<u8>>, body_len: usize) {
         let uri = request.uri();
-        self.state().received.push(Received {
+        let received = Received {
             method: request.method().clone(),
             uri: uri
                 .path_and_query()
                 .map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned()),
             client_id: header_bytes(request.headers(), "x-client-id").map(|b| go_utf8(&b)),
             body_len,
-        });
+        };
+        let mut s = self.state();
+        s.received_total = s.received_total.saturating_add(1);
+        let keep = s.keep_requests.unwrap_or(DEFAULT_KEPT_REQUESTS);
+        if keep > 0 {
+            if s.received.len() >= keep {
+                s.received.pop_front();
+            }
+            s.received.push_back(received);
+        }
     }
 
     fn route(&self, request: &Request<Vec<u8>>, part_way: Option<usize>) -> Response<Vec<u8>> {

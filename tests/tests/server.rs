@@ -753,3 +753,37 @@ fn seeded_changes_are_stored_like_pushed_ones() {
     }));
     assert!(refused.is_err());
 }
+
+/// Issue 20, cause 12: the request log is bounded. A server keeps the last
+/// `DEFAULT_KEPT_REQUESTS` (or what `keep_requests` says, 0 for `serve`)
+/// while still counting every request.
+#[test]
+fn the_request_log_keeps_only_the_last_requests() {
+    let server = MemoryServer::new().keep_requests(3);
+    for i in 0..10 {
+        let _ = server.handle(
+            http::Request::get(format!("/health?n={i}"))
+                .body(Vec::new())
+                .unwrap(),
+        );
+    }
+    let kept: Vec<String> = server.requests().into_iter().map(|r| r.uri).collect();
+    assert_eq!(kept, ["/health?n=7", "/health?n=8", "/health?n=9"]);
+    assert_eq!(server.request_count(), 10);
+    server.clear_requests();
+    assert_eq!((server.requests().len(), server.request_count()), (0, 0));
+
+    let none = MemoryServer::new().keep_requests(0);
+    let _ = none.handle(http::Request::get("/health").body(Vec::new()).unwrap());
+    assert_eq!((none.requests().len(), none.request_count()), (0, 1));
+
+    // The default bound holds past its size.
+    let default = MemoryServer::new();
+    for _ in 0..mana_sync_testkit::DEFAULT_KEPT_REQUESTS + 5 {
+        let _ = default.handle(http::Request::get("/health").body(Vec::new()).unwrap());
+    }
+    assert_eq!(
+        default.requests().len(),
+        mana_sync_testkit::DEFAULT_KEPT_REQUESTS
+    );
+}

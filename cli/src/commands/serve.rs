@@ -23,7 +23,9 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
     } else {
         Cors::origins(args.allow_origins.iter().cloned())
     };
-    let mut server = MemoryServer::with_clock(SystemClock).with_cors(cors);
+    let mut server = MemoryServer::with_clock(SystemClock)
+        .with_cors(cors)
+        .keep_requests(0);
     if !args.no_mint {
         server = server.mint_vaults(mint);
     }
