@@ -571,7 +571,7 @@ impl MemoryServer {
         let mut s = self.state();
         for user in touched {
             if let Some(log) = s.logs.get_mut(&user) {
-                log.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+                log.sort_by_key(|r| r.created_at);
             }
         }
     }
