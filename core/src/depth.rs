@@ -58,6 +58,22 @@ pub(crate) fn text_deeper_than(text: &[u8], limit: usize) -> bool {
 /// an explicit stack (memory linear in the containers, never the call
 /// stack) and stops at the first container beyond the limit.
 pub(crate) fn value_too_deep(value: &Value) -> bool {
+    value_deeper_than(value, MAX_DEPTH)
+}
+
+/// Whether `value` opens more than `limit` containers at once (see
+/// [`value_too_deep`]). A scalar, or a container of scalars, is answered
+/// without allocating.
+pub(crate) fn value_deeper_than(value: &Value, limit: usize) -> bool {
+    let scalar = |v: &Value| !matches!(v, Value::Array(_) | Value::Object(_));
+    let flat = match value {
+        Value::Array(items) => items.iter().all(scalar),
+        Value::Object(members) => members.values().all(scalar),
+        _ => return false,
+    };
+    if flat {
+        return limit == 0;
+    }
     let mut todo: Vec<(&Value, usize)> = vec![(value, 1)];
     while let Some((v, level)) = todo.pop() {
         let children: Box<dyn Iterator<Item = &Value>> = match v {
@@ -65,7 +81,7 @@ pub(crate) fn value_too_deep(value: &Value) -> bool {
             Value::Object(members) => Box::new(members.values()),
             _ => continue,
         };
-        if level > MAX_DEPTH {
+        if level > limit {
             return true;
         }
         let inner = level.saturating_add(1);
@@ -76,6 +92,41 @@ pub(crate) fn value_too_deep(value: &Value) -> bool {
         );
     }
     false
+}
+
+/// Whether `change`, written as JSON, would open more than [`MAX_DEPTH`]
+/// containers: the change is one, `data` and `fields` a second, each
+/// field's `{value, at}` a third. Such a change cannot have come from the
+/// server (its reading stops there) nor be pushed ([`to_value_within`]);
+/// the fold drops it before copying, comparing or hashing a value, since
+/// every one of those would recurse once a level.
+pub(crate) fn change_too_deep(change: &crate::Change) -> bool {
+    let data = change.data.iter().flat_map(|d| d.values());
+    let fields = change.fields.iter().flat_map(|f| f.values());
+    change
+        .actor
+        .as_ref()
+        .is_some_and(|a| value_deeper_than(a, MAX_DEPTH.saturating_sub(1)))
+        || data
+            .into_iter()
+            .any(|v| value_deeper_than(v, MAX_DEPTH.saturating_sub(2)))
+        || fields
+            .into_iter()
+            .any(|f| value_deeper_than(&f.value, MAX_DEPTH.saturating_sub(3)))
+}
+
+/// Writes `value` as JSON to `writer`, stopping with [`too_deep`] once it
+/// opens more than [`MAX_DEPTH`] containers (what was written up to there
+/// stays written).
+pub(crate) fn write_within<W: std::io::Write, T: Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> Result<(), serde_json::Error> {
+    let mut json = serde_json::Serializer::new(writer);
+    value.serialize(Bounded {
+        inner: &mut json,
+        depth: 0,
+    })
 }
 
 /// `text` read as a `T`, when it nests at most `limit` levels (at most

@@ -646,3 +646,52 @@ fn saved_state_reads_objects_only() {
     refused::<Change>(r#"[null, null, "tasks", "t-1", "insert"]"#, "change object");
     refused::<mana_sync_core::Health>(r#"["ok"]"#, "health object");
 }
+
+/// Issue 20, cause 8 inside the fold: a change a caller built 10,000 levels
+/// deep is dropped by the fold (and hashed by the de-duplication) without
+/// copying, comparing or writing the value recursively, on a thread with a
+/// 2 MiB stack (serde_json's own clone or drop of such a value would not
+/// fit there). The change at the limit is still folded.
+#[test]
+fn the_fold_drops_a_change_nested_10000_deep_without_recursing() {
+    use mana_sync_core::fold::{Applied, SeenKey, Slot};
+    let run = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let at = now();
+            let mut update = Change::update("t", "1").with_field("x", deep_value(10_000), at);
+            let mut insert = Change::insert("t", "2", serde_json::Map::new());
+            insert
+                .data
+                .as_mut()
+                .unwrap()
+                .insert("x".into(), deep_value(10_000));
+            let mut replica = Replica::new();
+            for change in [&update, &insert] {
+                match replica.apply(change, at) {
+                    Applied::Dropped(why) => assert!(why.contains("deeper than 127"), "{why}"),
+                    other => panic!("a change nested 10,000 deep was folded: {other:?}"),
+                }
+                let (slot, applied) = Slot::fold(None, change);
+                assert!(slot.is_none() && matches!(applied, Applied::Dropped(_)));
+                // Its content key is computed without writing it whole.
+                let key = SeenKey::content_of(change);
+                assert_eq!(key, SeenKey::content_of(change));
+            }
+            assert_eq!(replica.records("t").count(), 0);
+            let x = update.fields.as_mut().unwrap().remove("x").unwrap().value;
+            dismantle(x);
+            dismantle(insert.data.as_mut().unwrap().remove("x").unwrap());
+            // The deepest change a server could send (127 levels in all:
+            // the change, `fields`, `{value, at}`, then 124 in the value)
+            // folds.
+            let limit = mana_sync_core::limits::MAX_DEPTH;
+            let deepest = Change::update("t", "3").with_field("x", deep_value(limit - 3), at);
+            assert!(matches!(replica.apply(&deepest, at), Applied::Applied(_)));
+            let beyond = Change::update("t", "4").with_field("x", deep_value(limit - 2), at);
+            assert!(matches!(replica.apply(&beyond, at), Applied::Dropped(_)));
+        })
+        .unwrap()
+        .join();
+    assert!(run.is_ok(), "the fold panicked");
+}

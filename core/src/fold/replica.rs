@@ -222,6 +222,9 @@ fn effect(change: &Change) -> Result<Effect<'_>, String> {
     if change.table.is_empty() || change.id.is_empty() {
         return Err("missing table or id".into());
     }
+    if crate::depth::change_too_deep(change) {
+        return Err(crate::depth::too_deep());
+    }
     let origin = change.origin.as_ref();
     // Any change carrying a top-level deletedAt is a delete.
     if let Some(at) = &change.deleted_at {
