@@ -18,7 +18,8 @@ use crate::{Change, Config, Cursor, Error, Patch, TableSpec, Timestamp};
 /// and drive it by hand:
 ///
 /// ```
-/// use mana_sync_core::{Batch, Config, Patch, TableSpec, Timestamp};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::{Batch, Config, Patch, TableSpec, Timestamp};
 ///
 /// #[derive(serde::Serialize, serde::Deserialize)]
 /// struct Tag { name: String }

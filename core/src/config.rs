@@ -13,12 +13,13 @@ use crate::{Error, Token};
 /// fragment, no credentials.
 ///
 /// ```
-/// use mana_sync_core::BaseUrl;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::BaseUrl;
 ///
 /// let url = BaseUrl::parse("https://example.com/mana/")?;
 /// assert_eq!(url.as_str(), "https://example.com/mana");
 /// assert!(BaseUrl::parse("ftp://example.com").is_err());
-/// # Ok::<(), mana_sync_core::Error>(())
+/// # Ok::<(), mana_sync_ureq::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct BaseUrl(String);
@@ -118,12 +119,13 @@ fn redact_userinfo(url: &str) -> String {
 /// leaves a client's own changes out of what it returns to it).
 ///
 /// ```
-/// use mana_sync_core::Config;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::Config;
 ///
 /// let config = Config::new("http://localhost:3050", "eyJ...", "mana-mcp")?;
 /// assert_eq!(config.client_id(), "mana-mcp");
 /// assert!(!format!("{config:?}").contains("eyJ"));
-/// # Ok::<(), mana_sync_core::Error>(())
+/// # Ok::<(), mana_sync_ureq::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Config {

@@ -97,7 +97,8 @@ impl TransportError {
 /// characters). No variant ever holds the bearer token.
 ///
 /// ```
-/// use mana_sync_core::Error;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::Error;
 ///
 /// fn advice(e: &Error) -> &'static str {
 ///     match e {

@@ -18,7 +18,8 @@ use crate::{Change, Error};
 /// Which fields of a collection the apps keep encrypted.
 ///
 /// ```
-/// use mana_sync_core::guard::EncryptedFields;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::guard::EncryptedFields;
 ///
 /// struct Todo;
 /// impl EncryptedFields for Todo {
@@ -45,8 +46,9 @@ pub trait EncryptedFields: Send + Sync {
 /// index and id and the field, never the value.
 ///
 /// ```
-/// use mana_sync_core::guard::{check_plaintext, EncryptedFields};
-/// use mana_sync_core::{Change, Error};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::guard::{check_plaintext, EncryptedFields};
+/// use mana_sync_ureq::{Change, Error};
 /// # struct Todo(Vec<String>);
 /// # impl EncryptedFields for Todo {
 /// #     fn encrypted_fields(&self, _: &str, c: &str) -> Option<&[String]> { (c == "tasks").then(|| self.0.as_slice()) }

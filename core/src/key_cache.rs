@@ -13,8 +13,9 @@ use crate::Timestamp;
 /// The current time is an argument: expiry is testable without sleeping.
 ///
 /// ```
+/// # use mana_sync_core::surface as mana_sync_ureq;
 /// use std::time::Duration;
-/// use mana_sync_core::{crypto::MasterKey, KeyCache, Timestamp};
+/// use mana_sync_ureq::{crypto::MasterKey, KeyCache, Timestamp};
 ///
 /// let mut cache = KeyCache::default();
 /// let t0 = Timestamp::parse("2026-01-01T00:00:00Z")?;

@@ -27,8 +27,9 @@
 //! ## Driving an operation by hand
 //!
 //! ```
-//! use mana_sync_core::{Config, Cursor, Operation, Step, Timestamp};
-//! use mana_sync_core::ops::Pull;
+//! # use mana_sync_core::surface as mana_sync_ureq;
+//! use mana_sync_ureq::{Config, Cursor, Operation, Step, Timestamp};
+//! use mana_sync_ureq::ops::Pull;
 //!
 //! let config = Config::new("https://sync.example.com/api/", "token", "my-agent")?;
 //! let now = Timestamp::parse("2026-04-23T11:18:35.000Z")?;

@@ -26,7 +26,8 @@ pub enum Step<T> {
 /// A driver is a loop (see [`crate::BlockingClient::run`]):
 ///
 /// ```
-/// use mana_sync_core::{Error, Operation, Step, Timestamp, TransportError};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::{Error, Operation, Step, Timestamp, TransportError};
 ///
 /// fn drive<O: Operation>(
 ///     mut op: O,

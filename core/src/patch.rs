@@ -21,7 +21,8 @@ use crate::Error;
 /// never the value.
 ///
 /// ```
-/// use mana_sync_core::{Error, Patch};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::{Error, Patch};
 ///
 /// #[derive(serde::Serialize, serde::Deserialize)]
 /// #[serde(rename_all = "camelCase")]

@@ -46,8 +46,9 @@ use crate::{Operation, Step, Timestamp, Token, TransportError};
 /// full jitter from zero, no time budget.
 ///
 /// ```
+/// # use mana_sync_core::surface as mana_sync_ureq;
 /// use std::time::Duration;
-/// use mana_sync_core::RetryPolicy;
+/// use mana_sync_ureq::RetryPolicy;
 ///
 /// let policy = RetryPolicy::default();
 /// assert_eq!(policy.budget(), Some(Duration::from_secs(30)));
@@ -241,9 +242,10 @@ pub(crate) fn classify(
 /// Anything unreadable is ignored.
 ///
 /// ```
+/// # use mana_sync_core::surface as mana_sync_ureq;
 /// use std::time::Duration;
 /// use http::HeaderMap;
-/// use mana_sync_core::{retry::retry_after, Timestamp};
+/// use mana_sync_ureq::{retry::retry_after, Timestamp};
 ///
 /// let now = Timestamp::parse("2015-10-21T07:28:00Z")?;
 /// let mut headers = HeaderMap::new();
@@ -272,12 +274,13 @@ pub fn retry_after(headers: &HeaderMap, now: Timestamp) -> Option<Duration> {
 /// newest token your login flow stored) with `with_token_source`.
 ///
 /// ```
-/// use mana_sync_core::{Token, TokenSource};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::{Token, TokenSource};
 ///
 /// let source = |_: &Token| Token::new("a-fresh-jwt").ok();
 /// let fresh = TokenSource::fresh_token(&source, &Token::new("expired")?);
 /// assert!(fresh.is_some());
-/// # Ok::<(), mana_sync_core::Error>(())
+/// # Ok::<(), mana_sync_ureq::Error>(())
 /// ```
 pub trait TokenSource: Send + Sync {
     /// A token to use instead of `refused`, or `None` to give up.
@@ -436,9 +439,10 @@ enum Pending {
 /// any operation:
 ///
 /// ```
+/// # use mana_sync_core::surface as mana_sync_ureq;
 /// use std::time::Duration;
-/// use mana_sync_core::retry::{Auth, JitterRng, Retrying};
-/// use mana_sync_core::{ops::Pull, Config, Cursor, Operation, RetryPolicy, Step, Timestamp};
+/// use mana_sync_ureq::retry::{Auth, JitterRng, Retrying};
+/// use mana_sync_ureq::{ops::Pull, Config, Cursor, Operation, RetryPolicy, Step, Timestamp};
 ///
 /// let config = Config::new("https://sync.example.com", "token", "my-agent")?;
 /// let pull = Pull::new(&config, "todo", "tasks", &Cursor::EPOCH)?;

@@ -72,7 +72,8 @@ pub enum SseError {
 /// it panic.
 ///
 /// ```
-/// use mana_sync_core::sse::SseDecoder;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::sse::SseDecoder;
 ///
 /// let mut decoder = SseDecoder::new();
 /// let mut events = Vec::new();
@@ -88,7 +89,7 @@ pub enum SseError {
 /// assert_eq!(events.len(), 2);
 /// assert_eq!((events[0].event.as_str(), events[0].data.as_str()), ("changes", "{\"a\":1}"));
 /// assert_eq!((events[1].event.as_str(), events[1].data.as_str()), ("message", "tail"));
-/// # Ok::<(), mana_sync_core::sse::SseError>(())
+/// # Ok::<(), mana_sync_ureq::sse::SseError>(())
 /// ```
 ///
 /// After `finish` has answered `None`, the next `feed` starts a new stream

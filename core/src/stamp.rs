@@ -19,7 +19,8 @@ use crate::Timestamp;
 /// [`Stamp::Unreadable`] stamp is not ordered against the others.
 ///
 /// ```
-/// use mana_sync_core::{Stamp, Timestamp};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::{Stamp, Timestamp};
 ///
 /// let at = Stamp::At(Timestamp::parse("2026-04-23T11:19:00Z")?);
 /// assert!(Stamp::Empty < at);

@@ -9,12 +9,13 @@ pub use crate::crypto::{
 };
 pub use crate::fold::{FieldState, FoldReport, Record, Replica};
 pub use crate::ops::{ChangeBatch, PullAllOutcome, PushOutcome, StreamEvent};
+pub use crate::wire::StreamMessage;
 pub use crate::{
-    crypto, fold, limits, ops, retry, wire, AsyncClient, BadRecord, Batch, BlockingClient, Change,
-    ChangeRef, Changes, Clock, Config, Conflict, Cursor, Error, FieldChange, Health, KeyCache,
-    Listing, Op, Operation, Origin, Patch, RetryPolicy, SharedKeyCache, SkippedChange, Stamp, Step,
-    SyncResponse, SystemClock, TableSpec, TimeoutKind, Timestamp, Token, TokenSource,
-    TransportError, TransportOptions,
+    crypto, fold, guard, limits, ops, retry, sse, wire, AsyncClient, BadRecord, BaseUrl, Batch,
+    BlockingClient, Change, ChangeRef, Changes, Clock, Config, Conflict, Cursor, Error,
+    FieldChange, Health, KeyCache, Listing, Op, Operation, Origin, Patch, RetryPolicy,
+    SharedKeyCache, SkippedChange, Stamp, Step, SyncResponse, SystemClock, TableSpec, TimeoutKind,
+    Timestamp, TimestampError, Token, TokenSource, TransportError, TransportOptions,
 };
 /// The date and time crate behind `Timestamp` (`From` both ways).
 pub use jiff;

@@ -38,7 +38,8 @@ impl<T> Listing<T> {
     /// callers that want all or nothing.
     ///
     /// ```
-    /// use mana_sync_core::{BadRecord, Error, Listing};
+    /// # use mana_sync_core::surface as mana_sync_ureq;
+    /// use mana_sync_ureq::{BadRecord, Error, Listing};
     ///
     /// let listing: Listing<u32> = Listing {
     ///     records: vec![1],
@@ -62,7 +63,8 @@ impl<T> Listing<T> {
 /// declared fields, reads decrypt them.
 ///
 /// ```
-/// use mana_sync_core::TableSpec;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::TableSpec;
 ///
 /// #[derive(serde::Serialize, serde::Deserialize)]
 /// #[serde(rename_all = "camelCase")]

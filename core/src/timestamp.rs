@@ -25,13 +25,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// instant, whatever form it was parsed from.
 ///
 /// ```
-/// use mana_sync_core::Timestamp;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::Timestamp;
 ///
 /// let a = Timestamp::parse("2026-04-23T13:18:35.5+02:00")?;
 /// let b = Timestamp::parse("2026-04-23T11:18:35.500000001Z")?;
 /// assert!(a < b);
 /// assert_eq!(a.to_string(), "2026-04-23T11:18:35.500Z");
-/// # Ok::<(), mana_sync_core::TimestampError>(())
+/// # Ok::<(), mana_sync_ureq::TimestampError>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(jiff::Timestamp);
@@ -184,7 +185,8 @@ impl Timestamp {
     /// argument.
     ///
     /// ```
-    /// use mana_sync_core::Timestamp;
+    /// # use mana_sync_core::surface as mana_sync_ureq;
+    /// use mana_sync_ureq::Timestamp;
     ///
     /// let now = Timestamp::now();
     /// assert!(now > Timestamp::UNIX_EPOCH);
@@ -224,7 +226,8 @@ impl fmt::Debug for Timestamp {
 /// re-exports the crate as `mana_sync_core::jiff`.
 ///
 /// ```
-/// use mana_sync_core::{jiff, Timestamp};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::{jiff, Timestamp};
 ///
 /// let at = Timestamp::parse("2026-04-23T23:30:00.123456Z")?;
 /// let instant: jiff::Timestamp = at.into();
@@ -282,12 +285,13 @@ impl<'de> Deserialize<'de> for Timestamp {
 /// reads as 1970) can never be sent. Cursors compare by instant.
 ///
 /// ```
-/// use mana_sync_core::Cursor;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::Cursor;
 ///
 /// let c = Cursor::parse("2026-11-24T22:21:44.564112Z")?;
 /// assert_eq!(c.as_str(), "2026-11-24T22:21:44.564112Z");
 /// assert!(Cursor::parse("yesterday").is_err());
-/// # Ok::<(), mana_sync_core::TimestampError>(())
+/// # Ok::<(), mana_sync_ureq::TimestampError>(())
 /// ```
 #[derive(Clone)]
 pub struct Cursor {

@@ -12,11 +12,12 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// prints `Sensitive` in its place.
 ///
 /// ```
-/// use mana_sync_core::Token;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::Token;
 ///
 /// let token = Token::new("eyJhbGciOi.secret.sig")?;
 /// assert_eq!(format!("{token:?}"), "Token([redacted])");
-/// # Ok::<(), mana_sync_core::Error>(())
+/// # Ok::<(), mana_sync_ureq::Error>(())
 /// ```
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct Token(String);
@@ -55,13 +56,14 @@ impl Token {
     /// instead).
     ///
     /// ```
-    /// use mana_sync_core::Token;
+    /// # use mana_sync_core::surface as mana_sync_ureq;
+    /// use mana_sync_ureq::Token;
     ///
     /// // {"sub":"u-1"}
     /// let token = Token::new("eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1LTEifQ.c2ln")?;
     /// assert_eq!(token.subject().as_deref(), Some("u-1"));
     /// assert_eq!(Token::new("opaque")?.subject(), None);
-    /// # Ok::<(), mana_sync_core::Error>(())
+    /// # Ok::<(), mana_sync_ureq::Error>(())
     /// ```
     pub fn subject(&self) -> Option<String> {
         use base64::Engine;

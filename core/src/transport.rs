@@ -13,8 +13,9 @@ use crate::TransportError;
 /// Timeouts and the response-size cap every transport enforces.
 ///
 /// ```
+/// # use mana_sync_core::surface as mana_sync_ureq;
 /// use std::time::Duration;
-/// use mana_sync_core::TransportOptions;
+/// use mana_sync_ureq::TransportOptions;
 ///
 /// let options = TransportOptions::default()
 ///     .connect_timeout(Duration::from_secs(3))

@@ -27,7 +27,8 @@ use serde::Serialize;
 /// settings.
 ///
 /// ```
-/// use mana_sync_core::{Config, Cursor};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::{Config, Cursor};
 /// use mana_sync_testkit::{token_for, InProcess};
 /// use serde_json::json;
 ///
@@ -44,7 +45,7 @@ use serde::Serialize;
 /// let reader = client.clone().with_own_changes(true);
 /// assert_eq!(reader.pull_all("todo", "tasks", &Cursor::EPOCH)?.changes.len(), 1);
 /// assert_eq!(client.records("todo", "tasks", false)?[0].id, "t-1");
-/// # Ok::<(), mana_sync_core::Error>(())
+/// # Ok::<(), mana_sync_ureq::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct BlockingClient<T> {

@@ -30,7 +30,8 @@ use serde::Serialize;
 /// retry settings) and can move into spawned tasks.
 ///
 /// ```
-/// use mana_sync_core::{Change, Config, Cursor, Timestamp};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::{Change, Config, Cursor, Timestamp};
 /// use mana_sync_testkit::{token_for, InProcess};
 ///
 /// # #[tokio::main(flavor = "current_thread")]

@@ -72,10 +72,11 @@ impl Iv {
     /// randomness, one system call per 341 IVs; see there about `fork()`).
     ///
     /// ```
-    /// use mana_sync_core::crypto::Iv;
+    /// # use mana_sync_core::surface as mana_sync_ureq;
+    /// use mana_sync_ureq::crypto::Iv;
     ///
     /// assert_ne!(Iv::random()?, Iv::random()?);
-    /// # Ok::<(), mana_sync_core::crypto::CryptoError>(())
+    /// # Ok::<(), mana_sync_ureq::crypto::CryptoError>(())
     /// ```
     pub fn random() -> Result<Iv, CryptoError> {
         Iv::from_rng(&mut PooledOsRng)
@@ -101,7 +102,8 @@ impl std::fmt::Debug for Iv {
 /// Whether `value` is a string in the `enc:1:` format (by its prefix).
 ///
 /// ```
-/// use mana_sync_core::crypto::is_encrypted;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::crypto::is_encrypted;
 /// use serde_json::json;
 ///
 /// assert!(is_encrypted(&json!("enc:1:AQEBAQEBAQEBAQEB.abc")));
@@ -116,14 +118,15 @@ pub fn is_encrypted(value: &Value) -> bool {
 /// `enc:1:<base64 iv>.<base64 ciphertext‖tag>` of its `JSON.stringify` text.
 ///
 /// ```
-/// use mana_sync_core::crypto::{decrypt_value, encrypt_value, Iv, MasterKey};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::crypto::{decrypt_value, encrypt_value, Iv, MasterKey};
 /// use serde_json::json;
 ///
 /// let key = MasterKey::from_bytes(&[7; 32])?;
 /// let wire = encrypt_value(&key, &Iv::from_bytes([1; 12]), &json!({"title": "Buy milk"}));
 /// assert!(wire.as_str().is_some_and(|s| s.starts_with("enc:1:AQEBAQEBAQEBAQEB.")));
 /// assert_eq!(decrypt_value(&key, &wire)?, json!({"title": "Buy milk"}));
-/// # Ok::<(), mana_sync_core::crypto::CryptoError>(())
+/// # Ok::<(), mana_sync_ureq::crypto::CryptoError>(())
 /// ```
 pub fn encrypt_value(key: &MasterKey, iv: &Iv, value: &Value) -> Value {
     if value.is_null() {
@@ -170,7 +173,8 @@ pub fn encrypt_value(key: &MasterKey, iv: &Iv, value: &Value) -> Value {
 /// `enc:1:` comes back unchanged.
 ///
 /// ```
-/// use mana_sync_core::crypto::{decrypt_value, encrypt_value, CryptoError, Iv, MasterKey};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::crypto::{decrypt_value, encrypt_value, CryptoError, Iv, MasterKey};
 /// use serde_json::json;
 ///
 /// let key = MasterKey::from_bytes(&[7; 32])?;
@@ -288,7 +292,8 @@ fn classify(e: &serde_json::Error) -> &'static str {
 /// in the `enc:1:` format.
 ///
 /// ```
-/// use mana_sync_core::crypto::{encrypt_fields, is_encrypted, MasterKey, OsRng};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::crypto::{encrypt_fields, is_encrypted, MasterKey, OsRng};
 /// use serde_json::json;
 ///
 /// let key = MasterKey::from_bytes(&[7; 32])?;
@@ -326,7 +331,8 @@ pub fn encrypt_fields<R: RngCore + CryptoRng>(
 /// changed past it.
 ///
 /// ```
-/// use mana_sync_core::crypto::{decrypt_fields, encrypt_fields, MasterKey, OsRng};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::crypto::{decrypt_fields, encrypt_fields, MasterKey, OsRng};
 /// use serde_json::json;
 ///
 /// let key = MasterKey::from_bytes(&[7; 32])?;

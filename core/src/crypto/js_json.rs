@@ -22,7 +22,8 @@ const MAX_SAFE: u64 = 1 << 53;
 /// and reads back: `9007199254740993` becomes `9007199254740992`.
 ///
 /// ```
-/// use mana_sync_core::crypto::to_js_json;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::crypto::to_js_json;
 /// use serde_json::json;
 ///
 /// assert_eq!(to_js_json(&json!({"b": 1, "2": 2, "1": 1e21})), r#"{"1":1e+21,"2":2,"b":1}"#);

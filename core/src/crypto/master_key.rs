@@ -18,12 +18,13 @@ use super::CryptoError;
 /// which is freed with the last clone.
 ///
 /// ```
-/// use mana_sync_core::crypto::MasterKey;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::crypto::MasterKey;
 ///
 /// let key = MasterKey::from_base64("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")?;
 /// assert_eq!(format!("{key:?}"), "MasterKey([redacted])");
 /// assert!(MasterKey::from_bytes(&[0u8; 16]).is_err());
-/// # Ok::<(), mana_sync_core::crypto::CryptoError>(())
+/// # Ok::<(), mana_sync_ureq::crypto::CryptoError>(())
 /// ```
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct MasterKey {

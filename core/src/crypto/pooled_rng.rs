@@ -86,7 +86,8 @@ impl Pool {
 /// request a system call).
 ///
 /// ```
-/// use mana_sync_core::crypto::{encrypt_fields, is_encrypted, MasterKey, PooledOsRng};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::crypto::{encrypt_fields, is_encrypted, MasterKey, PooledOsRng};
 /// use serde_json::json;
 ///
 /// let key = MasterKey::from_bytes(&[7; 32])?;

@@ -188,8 +188,9 @@ impl FieldState {
     /// A field holding `value`, written at `at` by `origin`.
     ///
     /// ```
-    /// use mana_sync_core::fold::FieldState;
-    /// use mana_sync_core::{Origin, Stamp};
+    /// # use mana_sync_core::surface as mana_sync_ureq;
+    /// use mana_sync_ureq::fold::FieldState;
+    /// use mana_sync_ureq::{Origin, Stamp};
     /// use serde_json::json;
     ///
     /// let f = FieldState::new(json!("x"), Stamp::Empty, Some(Origin::User));

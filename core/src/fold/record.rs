@@ -25,8 +25,9 @@ pub(crate) type Name = Arc<String>;
 /// `{"id", "fields": {name: field}}`.
 ///
 /// ```
-/// use mana_sync_core::fold::{FieldState, Record};
-/// use mana_sync_core::Stamp;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::fold::{FieldState, Record};
+/// use mana_sync_ureq::Stamp;
 /// use serde_json::json;
 ///
 /// let mut record = Record::new("t-1");

@@ -108,8 +108,9 @@ pub(super) fn default_overlap_ms() -> u64 {
 /// shared. Listing a table ([`Replica::records`]) sorts it by id.
 ///
 /// ```
-/// use mana_sync_core::fold::Replica;
-/// use mana_sync_core::{Change, Timestamp};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::fold::Replica;
+/// use mana_sync_ureq::{Change, Timestamp};
 /// use serde_json::json;
 ///
 /// let t = |s| Timestamp::parse(s).unwrap();

@@ -17,8 +17,9 @@ use crate::{Change, Cursor, Timestamp};
 /// records with one or both.
 ///
 /// ```
-/// use mana_sync_core::fold::SeenKey;
-/// use mana_sync_core::Change;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::fold::SeenKey;
+/// use mana_sync_ureq::Change;
 ///
 /// let mut c = Change::hard_delete("tasks", "t-1");
 /// let by_content = SeenKey::of(&c);
@@ -50,8 +51,9 @@ impl SeenKey {
     /// omits them.
     ///
     /// ```
-    /// use mana_sync_core::fold::SeenKey;
-    /// use mana_sync_core::Change;
+    /// # use mana_sync_core::surface as mana_sync_ureq;
+    /// use mana_sync_ureq::fold::SeenKey;
+    /// use mana_sync_ureq::Change;
     ///
     /// let streamed = Change::hard_delete("tasks", "t-1");
     /// let mut pulled = streamed.clone();
@@ -153,8 +155,9 @@ object_form! {
     /// an overlap window.
     ///
     /// ```
-    /// use mana_sync_core::fold::Seen;
-    /// use mana_sync_core::{Change, Timestamp};
+    /// # use mana_sync_core::surface as mana_sync_ureq;
+    /// use mana_sync_ureq::fold::Seen;
+    /// use mana_sync_ureq::{Change, Timestamp};
     ///
     /// let t = |s| Timestamp::parse(s).unwrap();
     /// let mut seen = Seen::new();

@@ -15,8 +15,9 @@ use crate::{Change, Timestamp};
 /// that arrived before its record, or a final hard delete.
 ///
 /// ```
-/// use mana_sync_core::fold::Slot;
-/// use mana_sync_core::{Change, Timestamp};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::fold::Slot;
+/// use mana_sync_ureq::{Change, Timestamp};
 /// use serde_json::json;
 ///
 /// let t = |s| Timestamp::parse(s).unwrap();

@@ -36,14 +36,15 @@ impl Pull {
     /// never writes.
     ///
     /// ```
-    /// use mana_sync_core::ops::Pull;
-    /// use mana_sync_core::{Config, Cursor, Operation, Step, Timestamp};
+    /// # use mana_sync_core::surface as mana_sync_ureq;
+    /// use mana_sync_ureq::ops::Pull;
+    /// use mana_sync_ureq::{Config, Cursor, Operation, Step, Timestamp};
     ///
     /// let config = Config::new("http://localhost:3050", "token", "my-app")?;
     /// let mut pull = Pull::including_own_changes(&config, "todo", "tasks", &Cursor::EPOCH)?;
     /// let Step::Send(request) = pull.step(Timestamp::UNIX_EPOCH) else { unreachable!() };
     /// assert_eq!(request.headers()["x-client-id"], "my-app#reader");
-    /// # Ok::<(), mana_sync_core::Error>(())
+    /// # Ok::<(), mana_sync_ureq::Error>(())
     /// ```
     pub fn including_own_changes(
         config: &Config,

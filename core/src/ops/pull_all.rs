@@ -173,9 +173,10 @@ enum State {
 /// re-read changes are recognised instead of delivered again.
 ///
 /// ```
-/// use mana_sync_core::fold::Replica;
-/// use mana_sync_core::ops::PullAll;
-/// use mana_sync_core::{Config, Operation, Step, Timestamp};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::fold::Replica;
+/// use mana_sync_ureq::ops::PullAll;
+/// use mana_sync_ureq::{Config, Operation, Step, Timestamp};
 ///
 /// let config = Config::new("http://localhost:3050", "token", "my-app")?;
 /// let replica = Replica::new();
@@ -184,7 +185,7 @@ enum State {
 /// // Reads with a client id of its own, so that rows pushed without one
 /// // (and this client's own) are included.
 /// assert_eq!(request.headers()["x-client-id"], config.reader_client_id());
-/// # Ok::<(), mana_sync_core::Error>(())
+/// # Ok::<(), mana_sync_ureq::Error>(())
 /// ```
 pub struct PullAll {
     config: Config,

@@ -25,9 +25,10 @@ use crate::{Config, Error, Operation, Step, Timestamp, TransportError};
 /// (applying a change twice changes nothing).
 ///
 /// ```
-/// use mana_sync_core::fold::Replica;
-/// use mana_sync_core::ops::PullInto;
-/// use mana_sync_core::{Config, Operation, Step, Timestamp};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::fold::Replica;
+/// use mana_sync_ureq::ops::PullInto;
+/// use mana_sync_ureq::{Config, Operation, Step, Timestamp};
 ///
 /// let config = Config::new("http://localhost:3050", "token", "my-app")?;
 /// let mut replica = Replica::new();
@@ -36,7 +37,7 @@ use crate::{Config, Error, Operation, Step, Timestamp, TransportError};
 /// assert!(request.uri().path().ends_with("/sync/todo/pull"));
 /// // ...send it, hand the response to `op.on_response`, and step again
 /// // until `Step::Done(report)`.
-/// # Ok::<(), mana_sync_core::Error>(())
+/// # Ok::<(), mana_sync_ureq::Error>(())
 /// ```
 pub struct PullInto<'r> {
     pull: PullAll,

@@ -70,8 +70,9 @@ enum State {
 /// Driven by hand (the facades' `push` does the same):
 ///
 /// ```
-/// use mana_sync_core::ops::Push;
-/// use mana_sync_core::{Change, Config, Cursor, Operation, Step, Timestamp};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::ops::Push;
+/// use mana_sync_ureq::{Change, Config, Cursor, Operation, Step, Timestamp};
 ///
 /// let config = Config::new("http://localhost:3050", "token", "my-app")?;
 /// let now = Timestamp::parse("2026-04-23T11:18:35Z")?;

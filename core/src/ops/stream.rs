@@ -107,8 +107,9 @@ impl ChangeBatch {
     /// itself and calls this between reads.
     ///
     /// ```
-    /// use mana_sync_core::fold::Replica;
-    /// use mana_sync_core::ops::{ChangeBatch, StreamEvent};
+    /// # use mana_sync_core::surface as mana_sync_ureq;
+    /// use mana_sync_ureq::fold::Replica;
+    /// use mana_sync_ureq::ops::{ChangeBatch, StreamEvent};
     ///
     /// fn on_event(replica: &mut Replica, event: &StreamEvent) {
     ///     if let StreamEvent::Changes(batch) = event {
@@ -292,15 +293,16 @@ impl Track {
 /// source is asked after every 401.
 ///
 /// ```
-/// use mana_sync_core::ops::{Stream, StreamStep};
-/// use mana_sync_core::{Config, Cursor, Timestamp};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::ops::{Stream, StreamStep};
+/// use mana_sync_ureq::{Config, Cursor, Timestamp};
 ///
 /// let config = Config::new("https://sync.example.com", "token", "my-agent")?;
 /// let mut stream = Stream::new(&config, "todo", &["tasks", "notes"], &Cursor::EPOCH)?;
 /// // First it catches up, collection by collection...
 /// let StreamStep::Send(pull) = stream.step(Timestamp::UNIX_EPOCH) else { unreachable!() };
 /// assert_eq!(pull.uri().path(), "/sync/todo/pull");
-/// # Ok::<(), mana_sync_core::Error>(())
+/// # Ok::<(), mana_sync_ureq::Error>(())
 /// ```
 pub struct Stream {
     config: Config,

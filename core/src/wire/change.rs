@@ -17,7 +17,8 @@ object_form! {
     /// nothing (a hard delete). The constructors build exactly these shapes:
     ///
     /// ```
-    /// use mana_sync_core::{Change, Timestamp};
+    /// # use mana_sync_core::surface as mana_sync_ureq;
+    /// use mana_sync_ureq::{Change, Timestamp};
     /// use serde_json::json;
     ///
     /// let at = Timestamp::parse("2026-04-23T11:19:00Z")?;

@@ -13,8 +13,9 @@ use super::{Change, ChangeRef, Changes};
 /// value).
 ///
 /// ```
-/// use mana_sync_core::wire::ChangePages;
-/// use mana_sync_core::SyncResponse;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::wire::ChangePages;
+/// use mana_sync_ureq::SyncResponse;
 ///
 /// let page = |id: &str| -> SyncResponse {
 ///     let body = format!(r#"{{"serverChanges":[{{"table":"t","id":"{id}","op":"delete"}}],"syncedUntil":"2026-01-01T00:00:00Z"}}"#);

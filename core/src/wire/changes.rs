@@ -164,7 +164,8 @@ pub(crate) fn read_array(
 /// of its changes, each as [`Change`] writes it.
 ///
 /// ```
-/// use mana_sync_core::{Op, SyncResponse};
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::{Op, SyncResponse};
 ///
 /// let page: SyncResponse = serde_json::from_str(
 ///     r#"{"serverChanges":[{"eventId":"e-1","table":"tasks","id":"t-1","op":"delete"},

@@ -19,7 +19,8 @@ use crate::Cursor;
 /// as [`Changes`]: the response's bytes, read in one pass.
 ///
 /// ```
-/// use mana_sync_core::SyncResponse;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::SyncResponse;
 ///
 /// let r: SyncResponse = serde_json::from_str(
 ///     r#"{"serverChanges":[{"table":"t","id":"1","op":5},{"table":"t","id":"2","op":"delete"}],

@@ -11,8 +11,9 @@ use crate::{Cursor, Error};
 /// One event of `GET /sync/{app}/stream`, typed.
 ///
 /// ```
-/// use mana_sync_core::sse::SseDecoder;
-/// use mana_sync_core::StreamMessage;
+/// # use mana_sync_core::surface as mana_sync_ureq;
+/// use mana_sync_ureq::sse::SseDecoder;
+/// use mana_sync_ureq::StreamMessage;
 ///
 /// let mut decoder = SseDecoder::new();
 /// decoder.feed(b"event: changes\ndata: {\"table\":\"tasks\",\"changes\":[],\"syncedUntil\":\"2026-11-24T22:21:43.238373Z\"}\n\nevent: heartbeat\ndata: {}\n\n");
