@@ -558,41 +558,34 @@ impl MemoryServer {
         self
     }
 
-    /// Adds a row read back from the data file (`persist.rs`).
-    /// Restores stored rows (from a data file), in any order: each user's
-    /// log is sorted once by `created_at` (stable, so rows of one time keep
-    /// their file order), O(n log n) however the file is ordered.
+    /// Restores the rows read back from a data file (`persist.rs`), in any
+    /// order: each user's log is sorted once by `created_at` (stable, so
+    /// rows of one time keep their file order), O(n log n) however the file
+    /// is ordered; the clock and the event ids go on after the newest.
     pub(crate) fn restore_all(&self, rows: Vec<(String, Row)>) {
+        let mut s = self.state();
         let mut touched = std::collections::BTreeSet::new();
         for (user, row) in rows {
-            touched.insert(user.clone());
-            self.restore(user, row);
+            if s.last_created.is_none_or(|last| row.created_at > last) {
+                s.last_created = Some(row.created_at);
+            }
+            let event = row
+                .event_id
+                .rsplit('-')
+                .next()
+                .and_then(|n| u64::from_str_radix(n, 16).ok());
+            s.next_event = s
+                .next_event
+                .max(event.unwrap_or(0))
+                .saturating_add(u64::from(event.is_none()));
+            s.logs.entry(user.clone()).or_default().push(row);
+            touched.insert(user);
         }
-        let mut s = self.state();
         for user in touched {
             if let Some(log) = s.logs.get_mut(&user) {
                 log.sort_by_key(|r| r.created_at);
             }
         }
-    }
-
-    /// Restores one row at the end of its user's log (see
-    /// [`Self::restore_all`], which puts the logs in order).
-    fn restore(&self, user: String, row: Row) {
-        let mut s = self.state();
-        if s.last_created.is_none_or(|last| row.created_at > last) {
-            s.last_created = Some(row.created_at);
-        }
-        let event = row
-            .event_id
-            .rsplit('-')
-            .next()
-            .and_then(|n| u64::from_str_radix(n, 16).ok());
-        s.next_event = s
-            .next_event
-            .max(event.unwrap_or(0))
-            .saturating_add(u64::from(event.is_none()));
-        s.logs.entry(user).or_default().push(row);
     }
 
     /// Keeps every push's new rows in the data file from now on.

@@ -1,9 +1,8 @@
 //! [`Store`]: what the engine keeps durably, behind plain synchronous calls,
 //! each one transaction.
 
-use crate::wire::object_form;
-
 use crate::fold::{FoldConflict, Seen, Slot};
+use crate::wire::object_form;
 use crate::{Change, Cursor, Timestamp};
 
 /// The version of the engine's own schema that this build writes. A store

@@ -1,6 +1,5 @@
 //! [`Replica`]: records per table, cursors per collection, and the fold.
 
-use crate::wire::object_form;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
@@ -13,6 +12,7 @@ use super::field::cmp_keys;
 use super::order::Write;
 use super::table::{IdHasher, Names, Table, Tombstone};
 use super::{Record, Seen};
+use crate::wire::object_form;
 use crate::{Change, Cursor, FieldChange, Op, Origin, Stamp, Timestamp};
 
 object_form! {

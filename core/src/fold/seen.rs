@@ -2,10 +2,10 @@
 //! (an overlap, a page re-asked inside a tie, a stream resume) is
 //! recognised and not delivered again.
 
-use crate::wire::object_form;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
+use crate::wire::object_form;
 use crate::{Change, Cursor, Timestamp};
 
 /// What identifies a delivered change: its `eventId` (unique per log row),
@@ -87,25 +87,32 @@ impl SeenKey {
 /// fold drops it) is hashed up to where the writing stops, so that no
 /// value of any depth exhausts the stack here.
 fn fnv1a(change: &Change) -> u128 {
-    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
-    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
     struct Fnv(u128);
     impl std::io::Write for Fnv {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 = bytes
-                .iter()
-                .fold(self.0, |h, b| (h ^ u128::from(*b)).wrapping_mul(PRIME));
+            self.0 = fnv_over(self.0, bytes);
             Ok(bytes.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
     }
-    let mut hash = Fnv(OFFSET);
+    let mut hash = Fnv(FNV_OFFSET);
     // Only a change too deep to write fails, part-way; what was written
     // is its digest.
     let _ = crate::depth::write_within(&mut hash, change);
     hash.0
+}
+
+/// FNV-1a's 128-bit offset basis.
+const FNV_OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+
+/// FNV-1a's step: `hash` carried over `bytes`.
+fn fnv_over(hash: u128, bytes: &[u8]) -> u128 {
+    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+    bytes
+        .iter()
+        .fold(hash, |h, b| (h ^ u128::from(*b)).wrapping_mul(PRIME))
 }
 
 /// The digest as it was first defined, over the change's whole JSON text:
@@ -113,13 +120,8 @@ fn fnv1a(change: &Change) -> u128 {
 /// valid across builds).
 #[cfg(test)]
 fn content_digest(change: &Change) -> String {
-    const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
-    const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
     let bytes = serde_json::to_vec(change).unwrap_or_default();
-    let h = bytes
-        .iter()
-        .fold(OFFSET, |h, b| (h ^ u128::from(*b)).wrapping_mul(PRIME));
-    format!("{h:032x}")
+    format!("{:032x}", fnv_over(FNV_OFFSET, &bytes))
 }
 
 thread_local! {

@@ -8,7 +8,6 @@
 //! records. A per-map random seed keeps ids chosen by others from being
 //! made to collide.
 
-use crate::wire::object_form;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::BuildHasher;
@@ -19,6 +18,7 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 use super::order::Write;
 use super::record::Name;
 use super::{FieldState, Record};
+use crate::wire::object_form;
 
 /// A table's records, the field names they share, and its tombstones.
 #[derive(Clone, Default)]
