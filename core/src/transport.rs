@@ -147,3 +147,45 @@ pub trait AsyncTransport: Send + Sync {
     /// Waits `duration`.
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send;
 }
+
+/// A borrowed transport is a transport: a client or driver can run over
+/// `&T` while the owner keeps it (the engine's drivers run the live stream
+/// and the requests over one transport this way).
+impl<T: BlockingTransport + ?Sized> BlockingTransport for &T {
+    type Body = T::Body;
+
+    fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        (**self).send(request)
+    }
+
+    fn open(&self, request: Request<Vec<u8>>) -> Result<Response<Self::Body>, TransportError> {
+        (**self).open(request)
+    }
+
+    fn sleep(&self, duration: Duration) {
+        (**self).sleep(duration)
+    }
+}
+
+/// A borrowed transport is a transport (see the blocking one).
+impl<T: AsyncTransport + ?Sized> AsyncTransport for &T {
+    type Body = T::Body;
+
+    fn send(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<Response<Vec<u8>>, TransportError>> + Send {
+        (**self).send(request)
+    }
+
+    fn open(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<Response<Self::Body>, TransportError>> + Send {
+        (**self).open(request)
+    }
+
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> + Send {
+        (**self).sleep(duration)
+    }
+}

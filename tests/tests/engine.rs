@@ -9,14 +9,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mana_sync_core::engine::{
-    ChangeSet, Commit, ConflictEntry, DeadLetter, Engine, EngineSettings, Instruction, MemoryStore,
-    OutboxEntry, Source, Store, StoreError,
+    ChangeSet, Commit, ConflictEntry, DeadLetter, Engine, EngineError, EngineSettings, Instruction,
+    MemoryStore, OutboxEntry, Source, Store, StoreError,
 };
 use mana_sync_core::fold::{Record, Replica, Slot};
 use mana_sync_core::ops::PullAll;
+use mana_sync_core::ops::StreamEvent;
 use mana_sync_core::retry::JitterRng;
 use mana_sync_core::{
-    BlockingTransport, Change, Config, Cursor, Operation, Step, Timestamp, Token, TransportError,
+    BlockingClient, BlockingTransport, Change, Config, Cursor, Error, Operation, Step, Timestamp,
+    Token, TransportError,
 };
 use mana_sync_testkit::{
     token_for, token_with_claims, FaultPlan, InProcess, ManualClock, MemoryServer, Races,
@@ -122,8 +124,51 @@ fn settings() -> EngineSettings {
 
 fn world() -> Net {
     let clock = ManualClock::default();
-    let server = Arc::new(MemoryServer::with_clock(clock.clone()));
-    Net::new(server, clock)
+    // A quiet stream's read answers with a heartbeat and moves the clock by
+    // its interval: a short one keeps the sessions' timelines.
+    let server = MemoryServer::with_clock(clock.clone()).with_heartbeat(Duration::from_millis(1));
+    Net::new(Arc::new(server), clock)
+}
+
+/// Runs the engine's live stream over the in-process transport, handing
+/// each event to the engine, until the stream is quiet (its first
+/// heartbeat) or `done` holds. Returns the batches of changes delivered
+/// (`None`: the engine would not go live).
+fn run_live<S: Store>(
+    engine: &mut Engine<S>,
+    net: &Net,
+    done: impl Fn(&mut Engine<S>) -> bool,
+) -> Option<usize> {
+    let op = engine.live_stream().ok().flatten()?;
+    let client = BlockingClient::new(engine.config().clone(), &net.transport)
+        .with_clock(net.clock().clone());
+    let mut batches = 0;
+    for (n, event) in client.run_stream(op).enumerate() {
+        assert!(n < 100, "the stream never went quiet");
+        match event {
+            Ok(event) => {
+                engine.on_stream_event(&event, net.now());
+                match event {
+                    StreamEvent::Changes(batch) if !batch.changes.is_empty() => batches += 1,
+                    StreamEvent::Heartbeat => return Some(batches),
+                    _ => {}
+                }
+                if done(engine) {
+                    return Some(batches);
+                }
+            }
+            Err(e) => panic!("the stream ended: {e}"),
+        }
+    }
+    Some(batches)
+}
+
+fn shown(engine: &mut Engine<impl Store>, table: &str, id: &str) -> Option<serde_json::Value> {
+    engine
+        .record(table, id)
+        .ok()
+        .flatten()
+        .and_then(|r| r.get("title").map(|v| v.into_owned()))
 }
 
 fn after(t: Timestamp, d: Duration) -> Timestamp {
@@ -382,15 +427,17 @@ impl Store for Crashing {
 }
 
 /// The scripted session: local writes, pushes (some cut before their
-/// answer), another client's writes pulled in, more writes. Returns the
-/// writes whose call returned, and stops at the crash.
-fn session(net: &Net, store: Crashing) -> (Vec<Change>, Vec<Change>) {
+/// answer), another client's writes streamed and pulled in, more writes.
+/// Returns the writes whose call returned, the other client's, and how
+/// many batches the live stream delivered; stops at the crash.
+fn session(net: &Net, store: Crashing) -> (Vec<Change>, Vec<Change>, usize) {
     let t0 = net.now();
     let at = |ms: u64| after(t0, Duration::from_millis(ms));
     let mut returned = Vec::new();
     let mut others = Vec::new();
+    let mut live = 0;
     let Ok(mut engine) = Engine::open(store.clone(), config("device-a"), settings(), t0) else {
-        return (returned, others);
+        return (returned, others, live);
     };
     let write =
         |engine: &mut Engine<Crashing>, changes: Vec<Change>, returned: &mut Vec<Change>| {
@@ -401,7 +448,7 @@ fn session(net: &Net, store: Crashing) -> (Vec<Change>, Vec<Change>) {
     let other = config("other-writer");
     for round in 0..3u64 {
         if store.crashed() {
-            return (returned, others);
+            return (returned, others, live);
         }
         write(
             &mut engine,
@@ -432,7 +479,7 @@ fn session(net: &Net, store: Crashing) -> (Vec<Change>, Vec<Change>) {
                 .fail_next_requests(1, mana_sync_testkit::Fault::StoreThenClose);
         }
         if store.crashed() {
-            return (returned, others);
+            return (returned, others, live);
         }
         settle(&mut engine, net, at(round * 10_000 + 3_000));
         // Another client writes; the next round's catch-up folds it.
@@ -448,6 +495,8 @@ fn session(net: &Net, store: Crashing) -> (Vec<Change>, Vec<Change>) {
             push.on_response(net.now(), Ok(net.server().handle(request)));
         }
         others.extend(theirs);
+        // The live stream brings it at once.
+        live += run_live(&mut engine, net, |_| false).unwrap_or(0);
         write(
             &mut engine,
             vec![Change::delete(
@@ -460,7 +509,7 @@ fn session(net: &Net, store: Crashing) -> (Vec<Change>, Vec<Change>) {
         engine.on_connectivity(true, net.now());
         settle(&mut engine, net, at(round * 10_000 + 9_000));
     }
-    (returned, others)
+    (returned, others, live)
 }
 
 #[test]
@@ -469,14 +518,18 @@ fn crash_at_every_commit_of_a_session_loses_no_returned_write() {
     let total = {
         let net = world();
         let store = Crashing::new(None);
-        session(&net, store.clone());
+        let (_, _, live) = session(&net, store.clone());
+        assert_eq!(
+            live, 3,
+            "each round's change of the other client is streamed"
+        );
         store.commits()
     };
     assert!(total > 15, "the session commits {total} times");
     for k in 0..=total {
         let net = world();
         let store = Crashing::new(Some(k));
-        let (returned, others) = session(&net, store.clone());
+        let (returned, others, _) = session(&net, store.clone());
         // Reopen what survived, with nothing failing, and let it drain.
         let mut engine = Engine::open(store.surviving(), config("device-a"), settings(), net.now())
             .unwrap_or_else(|e| panic!("{e}"));
@@ -837,4 +890,128 @@ fn two_engines_and_a_plain_writer_converge_to_a_fresh_full_fold_under_races_and_
             "device b, seed {seed}"
         );
     }
+}
+
+#[test]
+fn the_live_stream_folds_another_devices_change_with_its_cursor_and_id_in_one_commit() {
+    let net = world();
+    let t0 = net.now();
+    let settings = settings().repull_every(None);
+    let mut engine = Engine::open(MemoryStore::new(), config("laptop"), settings, t0)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!engine.can_go_live(), "not before the first catch-up");
+    assert!(engine
+        .live_stream()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .is_none());
+    settle(&mut engine, &net, t0);
+    assert!(engine.can_go_live());
+    let before = engine
+        .store_mut()
+        .collection("tasks")
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    net.clock().set(after(t0, Duration::from_secs(1)));
+    let phone =
+        BlockingClient::new(config("phone"), &net.transport).with_clock(net.clock().clone());
+    let theirs = title(
+        "tasks",
+        "t-1",
+        "from the phone",
+        after(t0, Duration::from_secs(1)),
+    );
+    phone
+        .push(APP, std::slice::from_ref(&theirs), &Cursor::EPOCH)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let batches = run_live(&mut engine, &net, |e| shown(e, "tasks", "t-1").is_some());
+    assert_eq!(batches, Some(1));
+    assert_eq!(
+        shown(&mut engine, "tasks", "t-1"),
+        Some(json!("from the phone"))
+    );
+    let sets = engine.take_server_changes();
+    assert!(
+        sets.iter()
+            .any(|s| s.source == Source::Server && s.records[0].id == "t-1"),
+        "{sets:?}"
+    );
+    assert!(engine.status(net.now()).live);
+    // The cursor moved and the change's id is remembered, in the same commit.
+    let after_stream = engine
+        .store_mut()
+        .collection("tasks")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        after_stream.cursor > before.cursor,
+        "{:?}",
+        after_stream.cursor
+    );
+    let stored = net.server().changes(USER, APP);
+    let event_id = stored
+        .iter()
+        .find_map(|c| c.get("eventId").and_then(|v| v.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| panic!("the server gives every change an eventId: {stored:?}"));
+    assert!(after_stream.seen.contains_event(&event_id));
+    // A catch-up after it (on reconnect) brings nothing new.
+    engine.on_connectivity(true, net.now());
+    assert_eq!(
+        settle(&mut engine, &net, net.now()),
+        2,
+        "one catch-up per table"
+    );
+    assert!(engine.take_server_changes().is_empty());
+    // Nothing is streamed twice either: a new stream starts from the store.
+    assert_eq!(run_live(&mut engine, &net, |_| false), Some(0));
+}
+
+#[test]
+fn a_stream_refused_for_its_token_asks_for_a_fresh_one_then_goes_live_again() {
+    let net = world();
+    let t0 = net.now();
+    let mut engine = Engine::open(MemoryStore::new(), config("laptop"), settings(), t0)
+        .unwrap_or_else(|e| panic!("{e}"));
+    settle(&mut engine, &net, t0);
+    let refused = EngineError::Sync(Error::Unauthorized {
+        status: 401,
+        body: "token expired".into(),
+    });
+    let wait = engine.on_stream_end(&refused, t0);
+    assert!(wait <= Duration::from_secs(30), "{wait:?}");
+    assert!(!engine.can_go_live(), "no stream with a refused token");
+    assert!(engine.status(t0).unauthorized);
+    assert!(matches!(engine.poll(t0), Instruction::NeedToken));
+    engine.on_token(fresh_token(), t0);
+    assert!(engine.can_go_live());
+    assert!(engine
+        .live_stream()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .is_some());
+    // A 402 pauses, as a request's does.
+    let paused = EngineError::Sync(Error::PaymentRequired {
+        error: "sync_inactive".into(),
+        message: "inactive".into(),
+        body: String::new(),
+    });
+    engine.on_stream_end(&paused, t0);
+    assert!(engine.status(t0).paused.is_some());
+    assert!(!engine.can_go_live());
+}
+
+#[test]
+fn live_sync_can_be_turned_off() {
+    let net = world();
+    let t0 = net.now();
+    let mut engine = Engine::open(
+        MemoryStore::new(),
+        config("laptop"),
+        settings().live(false),
+        t0,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    settle(&mut engine, &net, t0);
+    assert!(!engine.can_go_live());
+    assert!(engine
+        .live_stream()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .is_none());
 }

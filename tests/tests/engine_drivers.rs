@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use mana_sync_core::crypto::MasterKey;
-use mana_sync_core::engine::{EngineHandle, EngineSettings, MemoryStore, Source, Update};
+use mana_sync_core::engine::{
+    ChangeSet, EngineHandle, EngineSettings, MemoryStore, Source, Subscription, Update,
+};
 use mana_sync_core::{AsyncTransport, Change, Config, TableSpec, TransportError};
-use mana_sync_testkit::{token_for, InProcess, ManualClock, MemoryServer};
+use mana_sync_testkit::{token_for, InProcess, LoopbackServer, ManualClock, MemoryServer};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,8 +34,13 @@ fn config(id: &str) -> Config {
     Config::new("http://sync.test", token_for("user-1"), id).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Requests only: a stream read in process never waits (it answers a
+/// heartbeat at once and moves the clock), so the live stream is tested
+/// over loopback below.
 fn settings() -> EngineSettings {
-    EngineSettings::new("notes", &["notes"]).debounce(Duration::ZERO)
+    EngineSettings::new("notes", &["notes"])
+        .debounce(Duration::ZERO)
+        .live(false)
 }
 
 fn net() -> InProcess {
@@ -221,4 +228,124 @@ fn a_lagging_subscriber_gets_a_resync_marker_not_silence() {
     let rest: Vec<Update> = std::iter::from_fn(|| changes.try_next()).collect();
     assert!(!rest.is_empty() && rest.len() < 1100, "{}", rest.len());
     assert!(rest.iter().all(|u| matches!(u, Update::Changes(_))));
+}
+
+// ------------------------------------------------- the live stream, over loopback
+
+/// A server whose quiet stream sends a heartbeat every 50 ms (how quickly
+/// changes the test's speed only, never its outcome).
+fn live_server() -> LoopbackServer {
+    LoopbackServer::start(MemoryServer::new().with_heartbeat(Duration::from_millis(50)))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Live on, and no catch-up but the first: what arrives later arrives by
+/// the stream.
+fn live_settings() -> EngineSettings {
+    EngineSettings::new("notes", &["notes"])
+        .debounce(Duration::ZERO)
+        .repull_every(None)
+}
+
+fn net_config(base: &str, id: &str) -> Config {
+    Config::new(base, token_for("user-1"), id).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn options() -> mana_sync_core::TransportOptions {
+    mana_sync_core::TransportOptions::default().idle_timeout(Duration::from_secs(2))
+}
+
+/// The first change set from the server, read on a thread of its own; a
+/// broken engine fails the test after a minute instead of hanging it.
+fn first_server_set(changes: Subscription) -> ChangeSet {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for update in changes {
+            if let Update::Changes(set) = update {
+                if set.source == Source::Server {
+                    let _ = tx.send(set);
+                    return;
+                }
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("no change set from the server: {e}"))
+}
+
+fn phone_writes(base: &str) {
+    let phone = mana_sync_core::BlockingClient::new(
+        net_config(base, "phone"),
+        mana_sync_ureq::UreqTransport::new(options()),
+    );
+    let note = serde_json::json!({"pinned": true})
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    phone
+        .push_insert("notes", "notes", "n-1", note)
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn the_blocking_driver_keeps_a_live_stream_and_another_devices_change_arrives_by_it() {
+    let server = live_server();
+    let base = server.base_url();
+    let engine = EngineHandle::open(
+        MemoryStore::new(),
+        net_config(&base, "laptop"),
+        live_settings(),
+        mana_sync_core::SystemClock,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let changes = engine.subscribe(Some("notes"));
+    let driver = engine.spawn_blocking(mana_sync_ureq::UreqTransport::new(options()));
+    for status in engine.watch_status() {
+        if status.last_pull.is_some() {
+            break;
+        }
+    }
+    phone_writes(&base);
+    let set = first_server_set(changes);
+    assert_eq!(set.records[0].id, "n-1");
+    assert!(engine.status().live);
+    engine.stop();
+    assert!(driver.join().is_ok());
+}
+
+#[test]
+fn the_async_driver_keeps_a_live_stream_beside_its_requests() {
+    let server = live_server();
+    let base = server.base_url();
+    let engine = EngineHandle::open(
+        MemoryStore::new(),
+        net_config(&base, "agent"),
+        live_settings(),
+        mana_sync_core::SystemClock,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let changes = engine.subscribe(Some("notes"));
+    let driver = {
+        let engine = engine.clone();
+        let transport =
+            mana_sync_hyper::HyperTransport::new(options()).unwrap_or_else(|e| panic!("{e}"));
+        runtime.spawn(async move { engine.run_async(&transport).await })
+    };
+    for status in engine.watch_status() {
+        if status.last_pull.is_some() {
+            break;
+        }
+    }
+    phone_writes(&base);
+    let set = first_server_set(changes);
+    assert_eq!(set.records[0].id, "n-1");
+    assert!(engine.status().live);
+    // `stop` ends the task, stream and all, without waiting for the server.
+    engine.stop();
+    assert!(runtime.block_on(driver).is_ok());
 }

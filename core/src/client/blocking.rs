@@ -84,6 +84,13 @@ impl<T: BlockingTransport> BlockingClient<T> {
         }
     }
 
+    /// Runs a stream operation built by hand (or by the engine,
+    /// [`crate::engine::Engine::live_stream`]): its events, read as they
+    /// arrive, as [`BlockingClient::stream`] hands them out.
+    pub fn run_stream(&self, op: Stream) -> StreamIter<'_, T> {
+        StreamIter::new(self, op, None)
+    }
+
     /// Pushes `changes` to app `app_id`, asking for other clients' changes
     /// made after `since` (see [`crate::ops::Push`]).
     pub fn push(

@@ -88,6 +88,16 @@ impl<T: AsyncTransport> AsyncClient<T> {
         }
     }
 
+    /// Runs a stream operation built by hand (or by the engine,
+    /// [`crate::engine::Engine::live_stream`]): its events as they arrive,
+    /// as [`AsyncClient::stream`] hands them out.
+    pub fn run_stream(
+        &self,
+        op: Stream,
+    ) -> impl EventStream<Item = Result<StreamEvent, Error>> + Send + '_ {
+        self.drive_stream(op, None)
+    }
+
     /// Pushes `changes` to app `app_id`, asking for other clients' changes
     /// made after `since` (see [`crate::ops::Push`]).
     pub async fn push(

@@ -67,7 +67,11 @@ struct Shared<S> {
 ///
 /// let net = InProcess::new(MemoryServer::new(), Default::default());
 /// let config = Config::new("http://sync.test", token_for("user-1"), "laptop")?;
-/// let settings = EngineSettings::new("todo", &["tasks"]).debounce(std::time::Duration::ZERO);
+/// // In process a stream read never waits (it answers a heartbeat at once),
+/// // so this example syncs by requests only; over a network, leave `live` on.
+/// let settings = EngineSettings::new("todo", &["tasks"])
+///     .debounce(std::time::Duration::ZERO)
+///     .live(false);
 /// let engine = EngineHandle::open(MemoryStore::new(), config, settings, SystemClock)?;
 /// let mut changes = engine.subscribe(Some("tasks"));
 /// let driver = engine.spawn_blocking(net.clone());
@@ -164,13 +168,19 @@ impl<S: Store + 'static> EngineHandle<S> {
     /// Runs `f` on the engine for the driver (which needs no wake-up), then
     /// hands out what changed.
     fn driving<R>(&self, f: impl FnOnce(&mut Engine<S>) -> R) -> R {
-        let (result, sets, status) = {
+        let (result, sets, status, went_live) = {
             let mut engine = self.engine();
+            let could = engine.can_go_live();
             let result = f(&mut engine);
             let sets = engine.take_server_changes();
-            (result, sets, engine.status(self.now()))
+            let went_live = !could && engine.can_go_live();
+            (result, sets, engine.status(self.now()), went_live)
         };
         self.publish(sets, status);
+        if went_live {
+            // The live loop waits for this.
+            self.shared.signal.bump();
+        }
         result
     }
 
@@ -403,7 +413,24 @@ impl<S: Store + 'static> EngineHandle<S> {
         self.driving(|e| e.on_response(now, response));
     }
 
-    /// Syncs on this thread over `transport` until [`EngineHandle::stop`].
+    fn stopped(&self) -> bool {
+        self.shared.stopped.load(Ordering::SeqCst)
+    }
+
+    fn live_event(&self, event: &crate::ops::StreamEvent) {
+        let now = self.now();
+        self.driving(|e| e.on_stream_event(event, now));
+    }
+
+    fn live_ended(&self, error: &EngineError) -> Duration {
+        let now = self.now();
+        self.driving(|e| e.on_stream_end(error, now))
+    }
+
+    /// Syncs on this thread over `transport` until [`EngineHandle::stop`]:
+    /// pushes and catch-ups. The live stream needs a thread of its own
+    /// ([`EngineHandle::run_live_blocking`]); [`EngineHandle::spawn_blocking`]
+    /// starts both.
     pub fn run_blocking<T: BlockingTransport>(&self, transport: &T) {
         loop {
             let seen = self.shared.signal.generation();
@@ -415,18 +442,150 @@ impl<S: Store + 'static> EngineHandle<S> {
         }
     }
 
-    /// Syncs on a new thread over `transport` until [`EngineHandle::stop`].
-    pub fn spawn_blocking<T>(&self, transport: T) -> std::thread::JoinHandle<()>
-    where
-        T: BlockingTransport + Send + 'static,
-    {
-        let handle = self.clone();
-        std::thread::spawn(move || handle.run_blocking(&transport))
+    /// Keeps the live stream open on this thread over `transport`
+    /// ([`super::EngineSettings::live`]; it returns at once when that is
+    /// off): it opens once every collection caught up, folds each batch as
+    /// it arrives, reconnects, and asks for a fresh token through the
+    /// requests' loop. It sees [`EngineHandle::stop`] between two events (a
+    /// read in progress ends at the server's next heartbeat at the latest).
+    pub fn run_live_blocking<T: BlockingTransport>(&self, transport: &T) {
+        if !self.engine().settings().live {
+            return;
+        }
+        loop {
+            let seen = self.shared.signal.generation();
+            if self.stopped() {
+                return;
+            }
+            let op = match self.driving(|e| e.live_stream()) {
+                Ok(Some(op)) => op,
+                Ok(None) => {
+                    self.shared.signal.wait(seen, None);
+                    continue;
+                }
+                Err(error) => {
+                    transport.sleep(self.live_ended(&error));
+                    continue;
+                }
+            };
+            let config = self.engine().config().clone();
+            let clock = Arc::clone(&self.shared.clock);
+            let client =
+                crate::BlockingClient::new(config, transport).with_clock(move || clock.now());
+            for event in client.run_stream(op) {
+                if self.stopped() {
+                    return;
+                }
+                match event {
+                    Ok(event) => self.live_event(&event),
+                    Err(error) => {
+                        transport.sleep(self.live_ended(&error.into()));
+                        break;
+                    }
+                }
+            }
+        }
     }
 
-    /// Syncs as a task over `transport` until [`EngineHandle::stop`] (spawn
-    /// it on your runtime).
+    /// Syncs in the background over `transport` until
+    /// [`EngineHandle::stop`]: a thread for pushes and catch-ups (the one
+    /// returned: it ends soon after `stop`), and one for the live stream
+    /// when it is on (it ends at its next event after `stop`).
+    pub fn spawn_blocking<T>(&self, transport: T) -> std::thread::JoinHandle<()>
+    where
+        T: BlockingTransport + Send + Sync + 'static,
+    {
+        let transport = Arc::new(transport);
+        if self.engine().settings().live {
+            let handle = self.clone();
+            let live = Arc::clone(&transport);
+            std::thread::spawn(move || handle.run_live_blocking(&*live));
+        }
+        let handle = self.clone();
+        std::thread::spawn(move || handle.run_blocking(&*transport))
+    }
+
+    /// Resolves once [`EngineHandle::stop`] was called.
+    async fn until_stopped(&self) {
+        loop {
+            let seen = self.shared.signal.generation();
+            if self.stopped() {
+                return;
+            }
+            self.shared.signal.changed(seen).await;
+        }
+    }
+
+    /// Waits `wait` over `transport`, or until [`EngineHandle::stop`].
+    async fn pause_async<T: AsyncTransport>(&self, transport: &T, wait: Duration) {
+        let sleep = std::pin::pin!(transport.sleep(wait));
+        let stop = std::pin::pin!(self.until_stopped());
+        futures_util::future::select(sleep, stop).await;
+    }
+
+    /// Keeps the live stream open as a task over `transport` (what
+    /// [`EngineHandle::run_live_blocking`] does on a thread); it returns at
+    /// once after [`EngineHandle::stop`]. [`EngineHandle::run_async`] runs
+    /// it beside the requests.
+    pub async fn run_live_async<T: AsyncTransport>(&self, transport: &T) {
+        use futures_util::future::{select, Either};
+        use futures_util::StreamExt;
+        if !self.engine().settings().live {
+            return;
+        }
+        loop {
+            let seen = self.shared.signal.generation();
+            if self.stopped() {
+                return;
+            }
+            let op = match self.driving(|e| e.live_stream()) {
+                Ok(Some(op)) => op,
+                Ok(None) => {
+                    self.shared.signal.changed(seen).await;
+                    continue;
+                }
+                Err(error) => {
+                    self.pause_async(transport, self.live_ended(&error)).await;
+                    continue;
+                }
+            };
+            let config = self.engine().config().clone();
+            let clock = Arc::clone(&self.shared.clock);
+            let client = crate::AsyncClient::new(config, transport).with_clock(move || clock.now());
+            let mut events = std::pin::pin!(client.run_stream(op));
+            loop {
+                let seen = self.shared.signal.generation();
+                if self.stopped() {
+                    return;
+                }
+                match select(events.next(), self.shared.signal.changed(seen)).await {
+                    Either::Left((Some(Ok(event)), _)) => self.live_event(&event),
+                    Either::Left((Some(Err(error)), _)) => {
+                        self.pause_async(transport, self.live_ended(&error.into()))
+                            .await;
+                        break;
+                    }
+                    Either::Left((None, _)) => break,
+                    // Something else happened (a write, or `stop`): look.
+                    Either::Right(_) => {}
+                }
+            }
+        }
+    }
+
+    /// Syncs as a task over `transport` until [`EngineHandle::stop`]
+    /// (spawn it on your runtime): pushes and catch-ups, and the live
+    /// stream beside them when it is on.
     pub async fn run_async<T: AsyncTransport>(&self, transport: &T) {
+        futures_util::future::join(
+            self.run_requests_async(transport),
+            self.run_live_async(transport),
+        )
+        .await;
+    }
+
+    /// Pushes and catch-ups as a task, without the live stream.
+    async fn run_requests_async<T: AsyncTransport>(&self, transport: &T) {
         loop {
             let seen = self.shared.signal.generation();
             match self.next_io() {

@@ -1,6 +1,8 @@
 //! [`Engine`]: the offline-first engine as a state machine: events in,
 //! instructions out, no IO, no clock, no randomness of its own.
 
+mod live;
+
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
@@ -177,6 +179,11 @@ pub struct Engine<S> {
     dead_letters: usize,
     /// Change sets of server changes, for subscribers.
     server_sets: Vec<ChangeSet>,
+    /// Every collection caught up once since the engine opened (the live
+    /// stream starts after that).
+    caught_up_once: bool,
+    /// Ends of the live stream in a row.
+    stream_failures: u32,
 }
 
 impl<S: Store> Engine<S> {
@@ -232,6 +239,8 @@ impl<S: Store> Engine<S> {
             status: Status::default(),
             dead_letters: dead.len(),
             server_sets: Vec::new(),
+            caught_up_once: false,
+            stream_failures: 0,
             settings,
         })
     }
@@ -239,6 +248,12 @@ impl<S: Store> Engine<S> {
     /// The token in use.
     pub fn token(&self) -> Token {
         self.config.token().clone()
+    }
+
+    /// The configuration in use (its client id is the one the store keeps,
+    /// its token the latest).
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// The client id in use (the one the store keeps).
@@ -823,7 +838,11 @@ impl<S: Store> Engine<S> {
         let keep_from = resume.held_back(overlap).held_back(overlap).timestamp();
         state.seen.merge(delivered);
         state.seen.forget_before(keep_from);
-        state.cursor = Some(resume.clone());
+        // The live stream may have moved it further meanwhile.
+        state.cursor = Some(match state.cursor.take() {
+            Some(stored) => stored.max(resume.clone()),
+            None => resume.clone(),
+        });
         let commit = Commit {
             collections: vec![(collection.to_owned(), state)],
             ..Commit::default()
@@ -838,6 +857,7 @@ impl<S: Store> Engine<S> {
         self.pull_failures = 0;
         self.pulls.pop_front();
         if self.pulls.is_empty() {
+            self.caught_up_once = true;
             self.next_round = self.settings.repull_every.map(|d| later(now, d));
         }
     }

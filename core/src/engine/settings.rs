@@ -45,6 +45,10 @@ pub struct EngineSettings {
     /// The jitter's generator (seed it in tests: the same seed, the same
     /// waits).
     pub jitter: JitterRng,
+    /// Whether the drivers keep a live stream open once the first catch-up
+    /// is done (on by default): other devices' changes then arrive as they
+    /// are made instead of at the next catch-up.
+    pub live: bool,
 }
 
 impl EngineSettings {
@@ -62,6 +66,7 @@ impl EngineSettings {
             payment_retry: Duration::from_secs(300),
             max_batch: MAX_CHANGES_PER_PUSH,
             jitter: JitterRng::seeded(0),
+            live: true,
         }
     }
 
@@ -104,6 +109,12 @@ impl EngineSettings {
     /// Sets [`EngineSettings::jitter`].
     pub fn jitter(mut self, rng: JitterRng) -> Self {
         self.jitter = rng;
+        self
+    }
+
+    /// Sets [`EngineSettings::live`].
+    pub fn live(mut self, live: bool) -> Self {
+        self.live = live;
         self
     }
 }

@@ -15,6 +15,9 @@ pub struct Status {
     pub last_pull: Option<Timestamp>,
     /// Whether the last exchange with the server got an answer.
     pub connected: bool,
+    /// Whether the live stream is delivering (it delivered an event, and
+    /// has not been cut since).
+    pub live: bool,
     /// Changes the server refused for good.
     pub dead_letters: usize,
     /// Failed attempts in a row (pushes and pulls); 0 when the last worked.

@@ -121,12 +121,17 @@ impl ChangeBatch {
     /// ```
     pub fn apply_to(&self, replica: &mut Replica) -> FoldReport {
         let report = replica.apply_all(&self.changes);
+        replica.set_read(&self.collection, self.cursor.clone(), self.delivered());
+        report
+    }
+
+    /// What the batch delivered, as a reader's memory of it.
+    pub(crate) fn delivered(&self) -> Seen {
         let mut seen = Seen::new();
         for (key, bound) in &self.delivered {
             seen.insert(key.clone(), *bound);
         }
-        replica.set_read(&self.collection, self.cursor.clone(), seen);
-        report
+        seen
     }
 }
 
@@ -419,21 +424,36 @@ impl Stream {
         collections: &[&str],
         replica: &Replica,
     ) -> Result<Stream, Error> {
-        let cursors = collections
-            .iter()
-            .map(|c| {
-                let cursor = replica.cursor(c).cloned().unwrap_or(Cursor::EPOCH);
-                ((*c).to_owned(), cursor)
-            })
-            .collect();
-        let mut stream = Stream::from_cursors(config, app_id, cursors)?
-            .overlap(replica.overlap())
-            .including_own_changes();
-        for (collection, track) in &mut stream.tracks {
-            track.exact = false;
-            if let Some(seen) = replica.seen(collection) {
-                stream.delivered.remember(collection, seen);
+        let reads = collections.iter().map(|c| {
+            let cursor = replica.cursor(c).cloned().unwrap_or(Cursor::EPOCH);
+            ((*c).to_owned(), cursor, replica.seen(c))
+        });
+        Ok(Stream::resuming(config, app_id, reads, replica.overlap())?.including_own_changes())
+    }
+
+    /// The stream of collections read before: each from its cursor held back
+    /// by `overlap`, recognising what the earlier reads delivered (`seen`).
+    /// What [`Stream::for_replica`] and the engine's live stream start from.
+    pub(crate) fn resuming<'a>(
+        config: &Config,
+        app_id: &str,
+        reads: impl IntoIterator<Item = (String, Cursor, Option<&'a Seen>)>,
+        overlap: Duration,
+    ) -> Result<Stream, Error> {
+        let mut seen = Vec::new();
+        let mut cursors = BTreeMap::new();
+        for (collection, cursor, delivered) in reads {
+            if let Some(delivered) = delivered {
+                seen.push((collection.clone(), delivered));
             }
+            cursors.insert(collection, cursor);
+        }
+        let mut stream = Stream::from_cursors(config, app_id, cursors)?.overlap(overlap);
+        for track in stream.tracks.values_mut() {
+            track.exact = false;
+        }
+        for (collection, delivered) in seen {
+            stream.delivered.remember(&collection, delivered);
         }
         Ok(stream)
     }
