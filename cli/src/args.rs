@@ -117,6 +117,13 @@ pub enum Command {
     /// Follow the live stream of some collections: JSON lines of events
     /// until interrupted; reconnects after a cut with nothing lost.
     Watch(WatchArgs),
+    /// Keep a local SQLite database in sync (the offline engine): catch
+    /// up, push what is pending, then follow the live stream, printing the
+    /// status as JSON lines (`--once`: catch up, push, print, exit).
+    Sync(SyncArgs),
+    /// Read a database that `sync` keeps, offline: its records, pending
+    /// writes, dead letters or conflicts, as JSON.
+    Local(LocalArgs),
     /// Ask the vault whether a master key is available for the user.
     Key(KeyArgs),
     /// Print a token that `mana-sync serve` accepts for a user (DEV SERVER
@@ -267,6 +274,74 @@ pub struct WatchArgs {
     /// reconnecting).
     #[arg(long, value_name = "N")]
     pub max_reconnects: Option<u32>,
+}
+
+/// `sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Where to connect.
+    #[command(flatten)]
+    pub connection: Connection,
+    /// The database file (created if missing). One process syncs a file at
+    /// a time; its client id is kept in it.
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
+    /// The app id.
+    #[arg(long)]
+    pub app: String,
+    /// The collections (tables) to keep, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub collections: Vec<String>,
+    /// Catch up and push what is pending, print the status, and exit (gives
+    /// up after --retry-for seconds of failures).
+    #[arg(long)]
+    pub once: bool,
+    /// Sync each commit to disk with `synchronous=NORMAL` instead of
+    /// `FULL`: faster, and a power cut may lose the last writes (a crash of
+    /// the process loses none).
+    #[arg(long)]
+    pub relaxed: bool,
+}
+
+/// `local`.
+#[derive(Debug, Args)]
+pub struct LocalArgs {
+    /// The database file `sync` keeps (it must exist; it is not written).
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
+    /// What to print.
+    #[command(subcommand)]
+    pub what: LocalCommand,
+}
+
+/// What `local` prints.
+#[derive(Debug, Subcommand)]
+pub enum LocalCommand {
+    /// The live records of one table, folded, as a JSON array.
+    Records(LocalRecordsArgs),
+    /// The writes not yet acknowledged by the server, oldest first.
+    Pending,
+    /// The changes the server refused for good, with its reason.
+    DeadLetters,
+    /// Local values that lost to later values from the server.
+    Conflicts,
+}
+
+/// `local records`.
+#[derive(Debug, Args)]
+pub struct LocalRecordsArgs {
+    /// The table.
+    #[arg(long)]
+    pub table: String,
+    /// Decrypt these fields (comma-separated), with `--key-b64`.
+    #[arg(long, value_delimiter = ',', value_name = "FIELD,...")]
+    pub decrypt: Vec<String>,
+    /// The key.
+    #[command(flatten)]
+    pub key: KeyArg,
+    /// Include soft-deleted records.
+    #[arg(long)]
+    pub include_deleted: bool,
 }
 
 /// A master key given on the command line or in the environment.

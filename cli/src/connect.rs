@@ -97,8 +97,8 @@ pub fn config(global: &Global, need_auth: bool) -> Result<Config, Failure> {
         .map_err(|e| Failure::usage(format!("{e} (--auth-url)")))
 }
 
-/// A client for `config`, ticking `bar`.
-pub fn client(global: &Global, config: Config, bar: &ProgressBar) -> Result<Client, Failure> {
+/// The transport of the global options (`--timeout`).
+pub fn transport(global: &Global) -> Result<UreqTransport, Failure> {
     if global.timeout == 0 {
         return Err(Failure::usage("--timeout must be at least 1 second"));
     }
@@ -106,8 +106,13 @@ pub fn client(global: &Global, config: Config, bar: &ProgressBar) -> Result<Clie
     let options = TransportOptions::default()
         .total_timeout(total)
         .connect_timeout(total.min(Duration::from_secs(10)));
+    Ok(UreqTransport::new(options))
+}
+
+/// A client for `config`, ticking `bar`.
+pub fn client(global: &Global, config: Config, bar: &ProgressBar) -> Result<Client, Failure> {
     let transport = Ticking {
-        inner: UreqTransport::new(options),
+        inner: transport(global)?,
         bar: bar.clone(),
     };
     let retry = match global.retry_for {

@@ -28,6 +28,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Pull(args) => commands::pull::run(&global.merged(&args.connection), args),
         Command::Records(args) => commands::records::run(&global.merged(&args.connection), args),
         Command::Watch(args) => commands::watch::run(&global.merged(&args.connection), args),
+        Command::Sync(args) => commands::sync::run(&global.merged(&args.connection), args),
+        Command::Local(args) => commands::local::run(args),
         Command::Key(args) => commands::key::run(&global.merged(&args.connection), args),
         Command::DevToken(args) => commands::serve::dev_token(args),
         Command::Encrypt(args) => commands::crypt::encrypt(args),

@@ -1,6 +1,7 @@
 //! `records`: pull everything, fold, print the live records.
 
 use mana_sync_core::crypto::{decrypt_fields, MasterKey};
+use mana_sync_core::fold::Record;
 use serde_json::{Map, Value};
 
 use crate::args::{Global, RecordsArgs};
@@ -36,13 +37,19 @@ pub fn run(global: &Global, args: &RecordsArgs) -> Result<(), Failure> {
         None => None,
     };
     let fields: Vec<&str> = args.decrypt.iter().map(String::as_str).collect();
+    print(&records, key.as_ref(), &fields)
+}
+
+/// Prints `records` as a JSON array, each with its `id` first and its
+/// fields, `fields` decrypted with `key` when given.
+pub fn print(records: &[Record], key: Option<&MasterKey>, fields: &[&str]) -> Result<(), Failure> {
     let mut out = Vec::with_capacity(records.len());
-    for record in &records {
+    for record in records {
         let mut object = Map::new();
         object.insert("id".into(), Value::String(record.id.clone()));
         object.extend(record.to_json());
-        if let Some(key) = &key {
-            decrypt_fields(key, &mut object, &fields).map_err(|e| {
+        if let Some(key) = key {
+            decrypt_fields(key, &mut object, fields).map_err(|e| {
                 let mut failure = Failure::from(&e);
                 failure.message = format!("record {:?}, {}", record.id, failure.message);
                 failure

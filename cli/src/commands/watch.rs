@@ -15,17 +15,7 @@ use crate::output;
 /// reconnected, reported as `reconnecting` events.
 pub fn run(global: &Global, args: &WatchArgs) -> Result<(), Failure> {
     let since = super::since(args.since.as_deref())?.unwrap_or(Cursor::EPOCH);
-    let collections: Vec<&str> = args
-        .collections
-        .iter()
-        .map(|c| c.trim())
-        .filter(|c| !c.is_empty())
-        .collect();
-    if collections.is_empty() {
-        return Err(Failure::usage(
-            "--collections: name at least one collection",
-        ));
-    }
+    let collections = super::collections(&args.collections)?;
     let mut config = config(global, false)?;
     if args.include_own {
         // The stream leaves out the changes of the client id it is opened

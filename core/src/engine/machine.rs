@@ -491,6 +491,7 @@ impl<S: Store> Engine<S> {
         let _ = now;
         Status {
             pending: self.outbox.len(),
+            caught_up: self.caught_up_once,
             oldest_pending: self.outbox.values().map(|e| e.written_at).min(),
             dead_letters: self.dead_letters,
             retries: self.push_failures.max(self.pull_failures),

@@ -7,6 +7,9 @@ use crate::Timestamp;
 pub struct Status {
     /// Local writes not yet acknowledged by the server.
     pub pending: usize,
+    /// Every synced collection caught up at least once since the engine
+    /// opened.
+    pub caught_up: bool,
     /// When the oldest of them was written.
     pub oldest_pending: Option<Timestamp>,
     /// The last push the server acknowledged.
