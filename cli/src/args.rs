@@ -7,6 +7,10 @@ use clap::{Args, Parser, Subcommand};
 use clap_complete::Shell;
 use mana_sync_core::crypto::{Iv, MasterKey};
 
+/// The client id `--client-id` gives when not set. (`mcp` and `sync` keep
+/// an id of their own instead: one per installation, one per database.)
+pub const DEFAULT_CLIENT_ID: &str = "mana-sync-cli";
+
 /// What the exit codes mean (shown at the end of `--help`).
 const EXIT_CODES: &str = "\
 Exit codes: 0 ok; 2 usage (bad arguments, unreadable file, missing option); \
@@ -42,7 +46,7 @@ pub struct Global {
     #[arg(long, env = "MANA_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// The client id sent as `X-Client-Id`.
-    #[arg(long, env = "MANA_CLIENT_ID", default_value = "mana-sync-cli")]
+    #[arg(long, env = "MANA_CLIENT_ID", default_value = DEFAULT_CLIENT_ID)]
     pub client_id: String,
     /// Longest time for one exchange with the server, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]

@@ -1,6 +1,7 @@
 //! The README's command-line flow, run as written from an empty folder:
 //! `serve` with its data file, then the second block (token, vault key,
-//! encrypt, push, pull with own changes, records decrypted, watch) through
+//! encrypt, push, pull with own changes, records decrypted, watch, a local
+//! copy synced and read) through
 //! `sh`, with only the server's address replaced by the one it got.
 
 #![allow(clippy::unwrap_used)]
@@ -115,7 +116,7 @@ fn the_readme_flow_runs_from_an_empty_folder() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
         .collect();
-    assert_eq!(lines.len(), 4, "{stdout}");
+    assert_eq!(lines.len(), 6, "{stdout}");
     assert_eq!(lines[0]["pushed"], 1, "{stdout}");
     assert_eq!(lines[1]["id"], "t-1", "the pull shows the own change");
     let title = lines[1]["data"]["title"].as_str().unwrap();
@@ -126,6 +127,13 @@ fn the_readme_flow_runs_from_an_empty_folder() {
     );
     assert_eq!(lines[3]["event"], "changes");
     assert_eq!(lines[3]["changes"][0]["id"], "t-1");
+    // The local copy: caught up, then read offline (the engine has a
+    // client id of its own, so it reads the push's change).
+    assert_eq!(lines[4]["caughtUp"], true, "{stdout}");
+    assert_eq!(
+        lines[5], lines[2],
+        "the local copy holds what the server folds"
+    );
     // The hint about own changes is not given: the pull printed one.
     assert!(!stderr.contains("--include-own reads them"), "{stderr}");
     // The server kept the change in its data file, in the folder; the

@@ -20,12 +20,9 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 
-use crate::args::{Global, McpArgs};
+use crate::args::{Global, McpArgs, DEFAULT_CLIENT_ID};
 use crate::connect::{client, config, Client};
 use crate::failure::Failure;
-
-/// The client id `--client-id` gives when not set.
-const DEFAULT_CLIENT_ID: &str = "mana-sync-cli";
 
 /// The MCP server: the tools over one blocking client, each call run on
 /// tokio's blocking pool.

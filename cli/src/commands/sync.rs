@@ -11,7 +11,7 @@ use mana_sync_core::SystemClock;
 use mana_sync_sqlite::{Durability, SqliteStore};
 use serde_json::{json, Value};
 
-use crate::args::{Global, SyncArgs};
+use crate::args::{Global, SyncArgs, DEFAULT_CLIENT_ID};
 use crate::connect::{config, transport};
 use crate::failure::{Failure, SERVER, UNAUTHORIZED};
 use crate::output;
@@ -23,6 +23,14 @@ use crate::output;
 /// pending stays in the file for the next run).
 pub fn run(global: &Global, args: &SyncArgs) -> Result<(), Failure> {
     let collections = super::collections(&args.collections)?;
+    let mut global = global.clone();
+    if global.client_id == DEFAULT_CLIENT_ID {
+        // The database's own id: the engine must not share one with `push`
+        // (the server leaves a client's own changes out of its pulls). The
+        // file keeps the first id it is opened with.
+        global.client_id = fresh_client_id();
+    }
+    let global = &global;
     let config = config(global, false)?;
     let transport = transport(global)?;
     let durability = if args.relaxed {
@@ -139,6 +147,14 @@ fn lines<S: Store + 'static>(engine: &EngineHandle<S>, with_changes: bool) -> mp
 fn changes_json(set: &ChangeSet) -> Value {
     let ids: Vec<&str> = set.records.iter().map(|r| r.id.as_str()).collect();
     json!({"event": "changes", "table": set.table, "ids": ids})
+}
+
+/// A client id no other database has: the time and the process id.
+fn fresh_client_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("mana-sync-db-{nanos:x}-{:x}", std::process::id())
 }
 
 /// What a store error of `db` means here.
