@@ -34,7 +34,7 @@ pub struct Cli {
 /// ...`), with the environment and the defaults; the same options given
 /// after a subcommand that talks to a server ([`Connection`]) win.
 #[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Connection (for push, pull, records, watch, key)")]
+#[command(next_help_heading = "Connection (for push, pull, records, watch, sync, key)")]
 pub struct Global {
     /// The sync service's base URL.
     #[arg(long, env = "MANA_SYNC_URL", default_value = "http://localhost:3050")]
