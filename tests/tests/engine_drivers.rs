@@ -287,28 +287,42 @@ fn phone_writes(base: &str) {
         .unwrap_or_else(|e| panic!("{e}"));
 }
 
-#[test]
-fn the_blocking_driver_keeps_a_live_stream_and_another_devices_change_arrives_by_it() {
-    let server = live_server();
-    let base = server.base_url();
-    let engine = EngineHandle::open(
+fn live_engine(base: &str, id: &str) -> EngineHandle<MemoryStore> {
+    EngineHandle::open(
         MemoryStore::new(),
-        net_config(&base, "laptop"),
+        net_config(base, id),
         live_settings(),
         mana_sync_core::SystemClock,
     )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let changes = engine.subscribe(Some("notes"));
-    let driver = engine.spawn_blocking(mana_sync_ureq::UreqTransport::new(options()));
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Once `engine` caught up, another device writes; the change set comes
+/// from the server with no catch-up (none is due), so by the stream.
+fn another_devices_change_arrives_by_the_stream(
+    engine: &EngineHandle<MemoryStore>,
+    base: &str,
+    changes: Subscription,
+) {
     for status in engine.watch_status() {
         if status.last_pull.is_some() {
             break;
         }
     }
-    phone_writes(&base);
+    phone_writes(base);
     let set = first_server_set(changes);
     assert_eq!(set.records[0].id, "n-1");
     assert!(engine.status().live);
+}
+
+#[test]
+fn the_blocking_driver_keeps_a_live_stream_and_another_devices_change_arrives_by_it() {
+    let server = live_server();
+    let base = server.base_url();
+    let engine = live_engine(&base, "laptop");
+    let changes = engine.subscribe(Some("notes"));
+    let driver = engine.spawn_blocking(mana_sync_ureq::UreqTransport::new(options()));
+    another_devices_change_arrives_by_the_stream(&engine, &base, changes);
     engine.stop();
     assert!(driver.join().is_ok());
 }
@@ -317,13 +331,7 @@ fn the_blocking_driver_keeps_a_live_stream_and_another_devices_change_arrives_by
 fn the_async_driver_keeps_a_live_stream_beside_its_requests() {
     let server = live_server();
     let base = server.base_url();
-    let engine = EngineHandle::open(
-        MemoryStore::new(),
-        net_config(&base, "agent"),
-        live_settings(),
-        mana_sync_core::SystemClock,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let engine = live_engine(&base, "agent");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -336,15 +344,7 @@ fn the_async_driver_keeps_a_live_stream_beside_its_requests() {
             mana_sync_hyper::HyperTransport::new(options()).unwrap_or_else(|e| panic!("{e}"));
         runtime.spawn(async move { engine.run_async(&transport).await })
     };
-    for status in engine.watch_status() {
-        if status.last_pull.is_some() {
-            break;
-        }
-    }
-    phone_writes(&base);
-    let set = first_server_set(changes);
-    assert_eq!(set.records[0].id, "n-1");
-    assert!(engine.status().live);
+    another_devices_change_arrives_by_the_stream(&engine, &base, changes);
     // `stop` ends the task, stream and all, without waiting for the server.
     engine.stop();
     assert!(runtime.block_on(driver).is_ok());

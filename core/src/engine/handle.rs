@@ -107,6 +107,16 @@ enum Io {
     Stop,
 }
 
+/// What the live loop does next (both drivers); built and matched once.
+enum Live {
+    /// Open this stream (boxed: it is large, and built once per connection).
+    Open(Box<crate::ops::Stream>),
+    /// Wait until the signal moves past this generation.
+    WaitForChange(u64),
+    Sleep(Duration),
+    Stop,
+}
+
 impl<S: Store + 'static> EngineHandle<S> {
     /// Opens the engine over `store` (see [`Engine::open`]), reading time
     /// from `clock`.
@@ -378,7 +388,7 @@ impl<S: Store + 'static> EngineHandle<S> {
     /// fetched here.
     fn next_io(&self) -> Io {
         loop {
-            if self.shared.stopped.load(Ordering::SeqCst) {
+            if self.stopped() {
                 return Io::Stop;
             }
             let now = self.now();
@@ -417,6 +427,26 @@ impl<S: Store + 'static> EngineHandle<S> {
         self.shared.stopped.load(Ordering::SeqCst)
     }
 
+    /// What the live loop does next (both drivers): open the engine's
+    /// stream, wait for a change of state, back off, or stop.
+    fn next_live(&self) -> Live {
+        let seen = self.shared.signal.generation();
+        if self.stopped() || !self.engine().settings().live {
+            return Live::Stop;
+        }
+        match self.driving(|e| e.live_stream()) {
+            Ok(Some(op)) => Live::Open(Box::new(op)),
+            Ok(None) => Live::WaitForChange(seen),
+            Err(error) => Live::Sleep(self.live_ended(&error)),
+        }
+    }
+
+    /// The handle's clock, for a client the driver builds.
+    fn clock(&self) -> impl crate::Clock {
+        let clock = Arc::clone(&self.shared.clock);
+        move || clock.now()
+    }
+
     fn live_event(&self, event: &crate::ops::StreamEvent) {
         let now = self.now();
         self.driving(|e| e.on_stream_event(event, now));
@@ -449,30 +479,22 @@ impl<S: Store + 'static> EngineHandle<S> {
     /// requests' loop. It sees [`EngineHandle::stop`] between two events (a
     /// read in progress ends at the server's next heartbeat at the latest).
     pub fn run_live_blocking<T: BlockingTransport>(&self, transport: &T) {
-        if !self.engine().settings().live {
-            return;
-        }
         loop {
-            let seen = self.shared.signal.generation();
-            if self.stopped() {
-                return;
-            }
-            let op = match self.driving(|e| e.live_stream()) {
-                Ok(Some(op)) => op,
-                Ok(None) => {
+            let op = match self.next_live() {
+                Live::Open(op) => op,
+                Live::WaitForChange(seen) => {
                     self.shared.signal.wait(seen, None);
                     continue;
                 }
-                Err(error) => {
-                    transport.sleep(self.live_ended(&error));
+                Live::Sleep(wait) => {
+                    transport.sleep(wait);
                     continue;
                 }
+                Live::Stop => return,
             };
-            let config = self.engine().config().clone();
-            let clock = Arc::clone(&self.shared.clock);
-            let client =
-                crate::BlockingClient::new(config, transport).with_clock(move || clock.now());
-            for event in client.run_stream(op) {
+            let client = crate::BlockingClient::new(self.engine().config().clone(), transport)
+                .with_clock(self.clock());
+            for event in client.run_stream(*op) {
                 if self.stopped() {
                     return;
                 }
@@ -530,29 +552,22 @@ impl<S: Store + 'static> EngineHandle<S> {
     pub async fn run_live_async<T: AsyncTransport>(&self, transport: &T) {
         use futures_util::future::{select, Either};
         use futures_util::StreamExt;
-        if !self.engine().settings().live {
-            return;
-        }
         loop {
-            let seen = self.shared.signal.generation();
-            if self.stopped() {
-                return;
-            }
-            let op = match self.driving(|e| e.live_stream()) {
-                Ok(Some(op)) => op,
-                Ok(None) => {
+            let op = match self.next_live() {
+                Live::Open(op) => op,
+                Live::WaitForChange(seen) => {
                     self.shared.signal.changed(seen).await;
                     continue;
                 }
-                Err(error) => {
-                    self.pause_async(transport, self.live_ended(&error)).await;
+                Live::Sleep(wait) => {
+                    self.pause_async(transport, wait).await;
                     continue;
                 }
+                Live::Stop => return,
             };
-            let config = self.engine().config().clone();
-            let clock = Arc::clone(&self.shared.clock);
-            let client = crate::AsyncClient::new(config, transport).with_clock(move || clock.now());
-            let mut events = std::pin::pin!(client.run_stream(op));
+            let client = crate::AsyncClient::new(self.engine().config().clone(), transport)
+                .with_clock(self.clock());
+            let mut events = std::pin::pin!(client.run_stream(*op));
             loop {
                 let seen = self.shared.signal.generation();
                 if self.stopped() {

@@ -835,15 +835,8 @@ impl<S: Store> Engine<S> {
             Ok(state) => state,
             Err(e) => return self.pull_failed(now, None, e.to_string()),
         };
-        let overlap = self.settings.overlap;
-        let keep_from = resume.held_back(overlap).held_back(overlap).timestamp();
-        state.seen.merge(delivered);
-        state.seen.forget_before(keep_from);
         // The live stream may have moved it further meanwhile.
-        state.cursor = Some(match state.cursor.take() {
-            Some(stored) => stored.max(resume.clone()),
-            None => resume.clone(),
-        });
+        advance(&mut state, &resume, delivered, self.settings.overlap);
         let commit = Commit {
             collections: vec![(collection.to_owned(), state)],
             ..Commit::default()
@@ -1020,6 +1013,19 @@ impl<S: Store> Engine<S> {
         self.status.paused = Some(reason);
         self.paused_until = Some(later(now, self.settings.payment_retry));
     }
+}
+
+/// Moves a collection's read point to `cursor`, never back (a catch-up and
+/// the live stream both move it), and remembers what the read `delivered`,
+/// forgetting what lies two overlaps before `cursor`.
+fn advance(state: &mut CollectionState, cursor: &Cursor, delivered: Seen, overlap: Duration) {
+    let keep_from = cursor.held_back(overlap).held_back(overlap).timestamp();
+    state.seen.merge(delivered);
+    state.seen.forget_before(keep_from);
+    state.cursor = Some(match state.cursor.take() {
+        Some(stored) => stored.max(cursor.clone()),
+        None => cursor.clone(),
+    });
 }
 
 /// `d` after `now` (`now` itself in the year 9999).

@@ -20,14 +20,14 @@ use mana_sync_core::engine::{Engine, EngineHandle, EngineSettings, OutboxEntry};
 use mana_sync_core::fold::{Record, Replica, Slot};
 use mana_sync_core::{Change, Config, SystemClock, TableSpec, Timestamp};
 use mana_sync_sqlite::{Durability, SqliteStore};
-use mana_sync_testkit::{token_for, LoopbackServer, MemoryServer};
+use mana_sync_testkit::token_for;
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-const APP: &str = "notes";
-const TABLE: &str = "notes";
-const USER: &str = "bench-user";
+mod common;
+
+use common::{server_with, APP, TABLE, USER};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Note {
@@ -260,20 +260,6 @@ fn listing(c: &mut Criterion) {
 }
 
 // --------------------------------------------------- catch-up, memory
-
-fn server_with(n: usize) -> LoopbackServer {
-    let memory = MemoryServer::new();
-    for start in (0..n).step_by(10_000) {
-        let changes: Vec<_> = (start..(start + 10_000).min(n))
-            .map(|k| {
-                json!({"table": TABLE, "id": format!("r-{k:07}"), "op": "insert",
-                       "data": {"title": format!("row {k}"), "pinned": false}})
-            })
-            .collect();
-        memory.seed(USER, APP, "bench-writer", &changes);
-    }
-    LoopbackServer::start(memory).unwrap_or_else(|e| panic!("{e}"))
-}
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")

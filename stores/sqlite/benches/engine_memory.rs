@@ -13,30 +13,16 @@
 use mana_sync_core::engine::{EngineHandle, EngineSettings};
 use mana_sync_core::{Config, SystemClock};
 use mana_sync_sqlite::SqliteStore;
-use mana_sync_testkit::{token_for, LoopbackServer, MemoryServer};
+use mana_sync_testkit::token_for;
 use peak_alloc::PeakAlloc;
 use serde_json::json;
 
 #[global_allocator]
 static COUNTING: PeakAlloc = PeakAlloc;
 
-const APP: &str = "notes";
-const TABLE: &str = "notes";
-const USER: &str = "bench-user";
+mod common;
 
-fn server_with(n: usize) -> LoopbackServer {
-    let memory = MemoryServer::new();
-    for start in (0..n).step_by(10_000) {
-        let changes: Vec<_> = (start..(start + 10_000).min(n))
-            .map(|k| {
-                json!({"table": TABLE, "id": format!("r-{k:07}"), "op": "insert",
-                       "data": {"title": format!("row {k}"), "pinned": false}})
-            })
-            .collect();
-        memory.seed(USER, APP, "bench-writer", &changes);
-    }
-    LoopbackServer::start(memory).unwrap_or_else(|e| panic!("{e}"))
-}
+use common::{server_with, APP, TABLE, USER};
 
 /// Heap held by an engine that caught up `n` records (bytes), and the
 /// peak during the catch-up.

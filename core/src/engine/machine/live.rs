@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Engine, EngineError};
+use super::{advance, Engine, EngineError};
 use crate::engine::store::Store;
 use crate::error::bound;
 use crate::ops::{ChangeBatch, Stream, StreamEvent};
@@ -116,15 +116,12 @@ impl<S: Store> Engine<S> {
             .store
             .collection(&batch.collection)
             .and_then(|mut state| {
-                let cursor = match state.cursor.take() {
-                    Some(stored) => stored.max(batch.cursor.clone()),
-                    None => batch.cursor.clone(),
-                };
-                let overlap = self.settings.overlap;
-                let keep_from = cursor.held_back(overlap).held_back(overlap).timestamp();
-                state.seen.merge(batch.delivered());
-                state.seen.forget_before(keep_from);
-                state.cursor = Some(cursor);
+                advance(
+                    &mut state,
+                    &batch.cursor,
+                    batch.delivered(),
+                    self.settings.overlap,
+                );
                 self.fold_server(&batch.changes, vec![(batch.collection.clone(), state)], now)
             });
         if let Err(e) = stored {
