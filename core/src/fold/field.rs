@@ -213,6 +213,22 @@ impl FieldState {
         }
     }
 
+    /// A field from a value borrowed or owned (moved when owned).
+    pub(crate) fn from_cow(
+        value: Cow<'_, Value>,
+        at: &Stamp,
+        origin: Option<&Origin>,
+    ) -> FieldState {
+        let value = match value {
+            Cow::Borrowed(v) => Held::of(v),
+            Cow::Owned(v) => Held::from_value(v),
+        };
+        FieldState {
+            value,
+            meta: Meta::new(at, origin),
+        }
+    }
+
     /// The value: borrowed for an array or an object, made for a scalar or
     /// a string (held in a compact form).
     pub fn value(&self) -> Cow<'_, Value> {
@@ -290,15 +306,17 @@ impl FieldState {
         }
     }
 
-    /// Overwrites this field with a copy of `value`, `at` and `origin`,
-    /// reusing the string's buffer when both are strings.
-    pub(crate) fn overwrite(&mut self, value: &Value, at: &Stamp, origin: Option<&Origin>) {
+    /// Overwrites this field with `value` (moved when owned, else copied,
+    /// reusing the string's buffer when both are strings), `at` and
+    /// `origin`.
+    pub(crate) fn overwrite(&mut self, value: Cow<'_, Value>, at: &Stamp, origin: Option<&Origin>) {
         match (&mut self.value, value) {
-            (Held::String(old), Value::String(new)) => {
+            (Held::String(old), Cow::Borrowed(Value::String(new))) => {
                 old.clear();
                 old.push_str(new);
             }
-            (old, new) => *old = Held::of(new),
+            (old, Cow::Borrowed(new)) => *old = Held::of(new),
+            (old, Cow::Owned(new)) => *old = Held::from_value(new),
         }
         self.meta = Meta::new(at, origin);
     }

@@ -38,6 +38,9 @@
 //!   folding it again later changes its stamp); here they get the empty
 //!   stamp, older than every stamped write.
 
+mod delivered;
+#[cfg(test)]
+pub(crate) mod differential;
 mod field;
 mod order;
 mod record;

@@ -1,5 +1,6 @@
 //! [`Replica`]: records per table, cursors per collection, and the fold.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
@@ -11,8 +12,10 @@ use serde_json::{Map, Value};
 use super::field::cmp_keys;
 use super::order::Write;
 use super::table::{IdHasher, Names, Table, Tombstone};
-use super::{Record, Seen};
-use crate::wire::object_form;
+use super::{FieldState, Record, Seen};
+use crate::wire::{
+    object_form, ChangeRef, DataMembers, FieldMembers, Written, WrittenData, WrittenFields,
+};
 use crate::{Change, Cursor, FieldChange, Op, Origin, Stamp, Timestamp};
 
 object_form! {
@@ -151,84 +154,208 @@ impl Default for Replica {
 
 /// The stamp of an inserted record's fields: `updatedAt`, else `createdAt`,
 /// else the empty stamp (older than every real one).
-fn insert_stamp(data: &Map<String, Value>) -> Stamp {
+fn insert_stamp(data: &Data<'_>) -> Stamp {
     ["updatedAt", "createdAt"]
         .iter()
-        .filter_map(|k| data.get(*k).and_then(Value::as_str))
-        .map(Stamp::from_wire)
+        .filter_map(|k| data.get_str(k))
+        .map(|s| Stamp::from_wire(&s))
         .find(|s| matches!(s, Stamp::At(_)))
         .unwrap_or(Stamp::Empty)
+}
+
+/// One field an insert or an update writes: borrowed from a [`Change`],
+/// or owned when read from a page's text (then moved into the record if it
+/// wins, never copied).
+struct FieldWrite<'a> {
+    name: Cow<'a, str>,
+    value: Cow<'a, Value>,
+    at: Stamp,
 }
 
 /// Merges one incoming write into a record's fields: the greater write
 /// wins (later stamp; on equal stamps the greater value). Reports a
 /// conflict when a user's different, non-null value loses to a strictly
-/// later stamp. Nothing is copied unless the incoming write wins, and a
-/// field already held keeps its name (a new one gets the table's shared
-/// name).
+/// later stamp. Nothing is copied unless the incoming write wins (and a
+/// value owned is moved), and a field already held keeps its name (a new
+/// one gets the table's shared name).
 fn merge(
     (table, names): (&str, &mut Names),
     id: &str,
     record: &mut Record,
-    field: &str,
-    incoming: Write<'_>,
+    incoming: FieldWrite<'_>,
+    origin: Option<&Origin>,
     conflicts: &mut Vec<FoldConflict>,
 ) {
-    let i = match record.position(field) {
+    let FieldWrite { name, value, at } = incoming;
+    let i = match record.position(&name) {
         Ok(i) => i,
         Err(i) => {
-            record.insert_at(i, names.name(field), incoming.to_state());
+            let state = FieldState::from_cow(value, &at, origin);
+            record.insert_at(i, names.name(&name), state);
             return;
         }
     };
     let Some(local) = record.field_at_mut(i) else {
         return;
     };
-    if incoming.order(local) != Some(Ordering::Greater) {
+    let write = Write::new(&value, &at, origin);
+    if write.order(local) != Some(Ordering::Greater) {
         return;
     }
-    if cmp_keys(incoming.key, local.stamp_key()) == Some(Ordering::Greater)
+    if cmp_keys(write.key, local.stamp_key()) == Some(Ordering::Greater)
         && local.by_user()
         && !local.is_null()
-        && !local.value_is(incoming.value)
+        && !local.value_is(&value)
     {
         conflicts.push(FoldConflict {
             table: table.to_owned(),
             id: id.to_owned(),
-            field: field.to_owned(),
+            field: name.into_owned(),
             local_value: local.value().into_owned(),
             local_at: local.at(),
-            incoming_value: incoming.value.clone(),
-            incoming_at: incoming.at.clone(),
+            incoming_value: value.as_ref().clone(),
+            incoming_at: at.clone(),
         });
     }
-    local.overwrite(incoming.value, incoming.at, incoming.origin);
+    local.overwrite(value, &at, origin);
 }
 
-/// What a change writes, once checked, borrowed from the change.
-enum Effect<'a> {
-    /// An insert: each member of `data`, stamped with the record's stamp,
-    /// merged into the record, creating it if unknown.
-    Insert(&'a Map<String, Value>, Stamp, Option<&'a Origin>),
-    /// An update: each field with its own stamp, merged the same way.
-    Update(&'a BTreeMap<String, FieldChange>, Option<&'a Origin>),
+/// An insert's `data`: from a [`Change`], or read from a page's text.
+enum Data<'a> {
+    Map(&'a Map<String, Value>),
+    Read(WrittenData<'a>),
+}
+
+impl Data<'_> {
+    /// The string member `name` holds, if it is one.
+    fn get_str(&self, name: &str) -> Option<Cow<'_, str>> {
+        match self {
+            Data::Map(map) => map.get(name).and_then(Value::as_str).map(Cow::Borrowed),
+            Data::Read(data) => data.get_str(name),
+        }
+    }
+}
+
+/// An update's `fields`: from a [`Change`], or read from a page's text.
+// Held on the stack for one change: boxing the larger variant would cost
+// the allocation reading from the text avoids.
+#[allow(clippy::large_enum_variant)]
+enum Fields<'a> {
+    Map(&'a BTreeMap<String, FieldChange>),
+    Read(WrittenFields<'a>),
+}
+
+impl Fields<'_> {
+    /// The first field (by name) whose stamp is unreadable.
+    fn unreadable(&self) -> Option<&str> {
+        let unreadable = |f: &FieldChange| matches!(f.at, Stamp::Unreadable(_));
+        match self {
+            Fields::Map(map) => map
+                .iter()
+                .find(|(_, f)| unreadable(f))
+                .map(|(n, _)| n.as_str()),
+            Fields::Read(fields) => fields.unreadable(),
+        }
+    }
+}
+
+/// The fields an insert or an update writes, in the order a [`Change`]
+/// holds them (an insert's as written, an update's by name).
+enum Writes<'a> {
+    Data(serde_json::map::Iter<'a>, Stamp),
+    Fields(std::collections::btree_map::Iter<'a, String, FieldChange>),
+    ReadData(DataMembers<'a>, Stamp),
+    ReadFields(FieldMembers<'a>),
+}
+
+impl<'a> Writes<'a> {
+    fn insert(data: Data<'a>, at: Stamp) -> Writes<'a> {
+        match data {
+            Data::Map(map) => Writes::Data(map.iter(), at),
+            Data::Read(data) => Writes::ReadData(data.into_members(), at),
+        }
+    }
+
+    fn update(fields: Fields<'a>) -> Writes<'a> {
+        match fields {
+            Fields::Map(map) => Writes::Fields(map.iter()),
+            Fields::Read(fields) => Writes::ReadFields(fields.into_members()),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Writes::Data(it, _) => it.len(),
+            Writes::Fields(it) => it.len(),
+            Writes::ReadData(it, _) => it.len(),
+            Writes::ReadFields(it) => it.len(),
+        }
+    }
+}
+
+impl<'a> Iterator for Writes<'a> {
+    type Item = FieldWrite<'a>;
+
+    fn next(&mut self) -> Option<FieldWrite<'a>> {
+        let borrowed = |name: &'a String, value: &'a Value, at: Stamp| FieldWrite {
+            name: Cow::Borrowed(name.as_str()),
+            value: Cow::Borrowed(value),
+            at,
+        };
+        match self {
+            Writes::Data(it, at) => it.next().map(|(k, v)| borrowed(k, v, at.clone())),
+            Writes::Fields(it) => it.next().map(|(k, f)| borrowed(k, &f.value, f.at.clone())),
+            Writes::ReadData(it, at) => it.next().map(|(name, v)| FieldWrite {
+                name,
+                value: Cow::Owned(v),
+                at: at.clone(),
+            }),
+            Writes::ReadFields(it) => it.next().map(|(name, value, at)| FieldWrite {
+                name,
+                value: Cow::Owned(value),
+                at,
+            }),
+        }
+    }
+}
+
+/// The members of a change the fold reads, from a [`Change`] or from a
+/// page's text ([`Written`]).
+struct Parts<'p, 'a> {
+    table: &'p str,
+    id: &'p str,
+    op: &'p Op,
+    deleted_at: Option<&'p Stamp>,
+    origin: Option<&'p Origin>,
+    data: Option<Data<'a>>,
+    fields: Option<Fields<'a>>,
+    /// Some value nests deeper than the client reads.
+    too_deep: bool,
+}
+
+/// What a change writes, once checked.
+enum Effect<'p, 'a> {
+    /// An insert (each member of `data`, stamped with the record's stamp)
+    /// or an update (each field with its own stamp): merged into the
+    /// record, creating it if unknown.
+    Write(Writes<'a>, Option<&'p Origin>),
     /// A soft delete: `deletedAt` to merge (its value, its stamp).
-    SoftDelete(Value, &'a Stamp, Option<&'a Origin>),
+    SoftDelete(Value, &'p Stamp, Option<&'p Origin>),
     /// A hard delete.
     HardDelete,
 }
 
 /// Checks a change and says what it writes, or why it is malformed.
-fn effect(change: &Change) -> Result<Effect<'_>, String> {
-    if change.table.is_empty() || change.id.is_empty() {
+fn effect<'p, 'a>(parts: Parts<'p, 'a>) -> Result<Effect<'p, 'a>, String> {
+    if parts.table.is_empty() || parts.id.is_empty() {
         return Err("missing table or id".into());
     }
-    if crate::depth::change_too_deep(change) {
+    if parts.too_deep {
         return Err(crate::depth::too_deep());
     }
-    let origin = change.origin.as_ref();
+    let origin = parts.origin;
     // Any change carrying a top-level deletedAt is a delete.
-    if let Some(at) = &change.deleted_at {
+    if let Some(at) = parts.deleted_at {
         if let Stamp::Unreadable(s) = at {
             return Err(format!("unreadable deletedAt {s:?}"));
         }
@@ -238,24 +365,22 @@ fn effect(change: &Change) -> Result<Effect<'_>, String> {
         };
         return Ok(Effect::SoftDelete(value, at, origin));
     }
-    match &change.op {
+    match parts.op {
         Op::Insert => {
-            let Some(data) = &change.data else {
+            let Some(data) = parts.data else {
                 return Err("an insert without data".into());
             };
-            Ok(Effect::Insert(data, insert_stamp(data), origin))
+            let at = insert_stamp(&data);
+            Ok(Effect::Write(Writes::insert(data, at), origin))
         }
         Op::Update => {
-            let Some(fields) = &change.fields else {
+            let Some(fields) = parts.fields else {
                 return Err("an update without fields".into());
             };
-            if let Some((name, _)) = fields
-                .iter()
-                .find(|(_, f)| matches!(f.at, Stamp::Unreadable(_)))
-            {
+            if let Some(name) = fields.unreadable() {
                 return Err(format!("field {name:?} has an unreadable stamp"));
             }
-            Ok(Effect::Update(fields, origin))
+            Ok(Effect::Write(Writes::update(fields), origin))
         }
         Op::Delete => Ok(Effect::HardDelete),
         Op::Other(op) => Err(format!("unknown op {op:?}")),
@@ -269,31 +394,29 @@ fn write(
     id: &str,
     record: &mut Record,
     pending: Option<Tombstone>,
-    effect: &Effect<'_>,
+    (writes, origin): (Writes<'_>, Option<&Origin>),
     conflicts: &mut Vec<FoldConflict>,
 ) {
     if let Some(pending) = pending {
         for (field, state) in &pending.fields {
             let (at, origin) = (state.at(), state.origin());
-            let value = state.value();
-            let write = Write::new(&value, &at, origin.as_ref());
-            merge((table, names), id, record, field, write, &mut Vec::new());
+            let incoming = FieldWrite {
+                name: Cow::Borrowed(field),
+                value: state.value(),
+                at,
+            };
+            merge(
+                (table, names),
+                id,
+                record,
+                incoming,
+                origin.as_ref(),
+                &mut Vec::new(),
+            );
         }
     }
-    match effect {
-        Effect::Insert(data, at, origin) => {
-            for (field, value) in *data {
-                let write = Write::new(value, at, *origin);
-                merge((table, names), id, record, field, write, conflicts);
-            }
-        }
-        Effect::Update(fields, origin) => {
-            for (field, f) in *fields {
-                let write = Write::new(&f.value, &f.at, *origin);
-                merge((table, names), id, record, field, write, conflicts);
-            }
-        }
-        Effect::SoftDelete(..) | Effect::HardDelete => {}
+    for incoming in writes {
+        merge((table, names), id, record, incoming, origin, conflicts);
     }
 }
 
@@ -309,8 +432,68 @@ impl Replica {
     /// folded); it stays for compatibility.
     pub fn apply(&mut self, change: &Change, now: Timestamp) -> Applied {
         let _ = now;
-        let result = match effect(change) {
-            Ok(effect) => self.apply_effect(&change.table, &change.id, effect),
+        self.apply_parts(Parts {
+            table: &change.table,
+            id: &change.id,
+            op: &change.op,
+            deleted_at: change.deleted_at.as_ref(),
+            origin: change.origin.as_ref(),
+            data: change.data.as_ref().map(Data::Map),
+            fields: change.fields.as_ref().map(Fields::Map),
+            too_deep: crate::depth::change_too_deep(change),
+        })
+    }
+
+    /// Applies a change read from a page, straight from the page's text:
+    /// what [`Replica::apply`] does with [`ChangeRef::to_change`], without
+    /// the copy (the values are read once and moved into the records that
+    /// keep them). What `pull_into` folds with.
+    ///
+    /// ```
+    /// # use mana_sync_core::surface as mana_sync_ureq;
+    /// use mana_sync_ureq::fold::{Applied, Replica};
+    /// use mana_sync_ureq::SyncResponse;
+    ///
+    /// let page: SyncResponse = serde_json::from_str(
+    ///     r#"{"serverChanges":[{"table":"tasks","id":"t-1","op":"insert","data":{"title":"Buy milk"}}],
+    ///         "syncedUntil":"2026-11-24T22:21:44.5Z"}"#,
+    /// )?;
+    /// let mut replica = Replica::new();
+    /// for change in &page.server_changes {
+    ///     assert!(matches!(replica.apply_ref(change), Applied::Applied(_)));
+    /// }
+    /// assert_eq!(replica.record("tasks", "t-1").unwrap().get("title").as_deref(), Some(&serde_json::json!("Buy milk")));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn apply_ref(&mut self, change: ChangeRef<'_>) -> Applied {
+        let Some(written) = change.written() else {
+            return self.apply(&change.to_change(), Timestamp::UNIX_EPOCH);
+        };
+        let (table, id) = (change.table(), change.id());
+        let Written {
+            op,
+            origin,
+            deleted_at,
+            data,
+            fields,
+        } = written;
+        // A change the scan kept alone nests within the limit.
+        self.apply_parts(Parts {
+            table: &table,
+            id: &id,
+            op: &op,
+            deleted_at: deleted_at.as_ref(),
+            origin: origin.as_ref(),
+            data: data.map(Data::Read),
+            fields: fields.map(Fields::Read),
+            too_deep: false,
+        })
+    }
+
+    fn apply_parts(&mut self, parts: Parts<'_, '_>) -> Applied {
+        let (table, id) = (parts.table, parts.id);
+        let result = match effect(parts) {
+            Ok(effect) => self.apply_effect(table, id, effect),
             Err(why) => Applied::Dropped(why),
         };
         if matches!(result, Applied::Dropped(_)) {
@@ -319,7 +502,7 @@ impl Replica {
         result
     }
 
-    fn apply_effect(&mut self, table: &str, id: &str, effect: Effect<'_>) -> Applied {
+    fn apply_effect(&mut self, table: &str, id: &str, effect: Effect<'_, '_>) -> Applied {
         let hash = self.hasher.hash_one(id);
         let hasher = &self.hasher;
         // One lookup of the table (its name copied only when new), one hash
@@ -336,7 +519,7 @@ impl Replica {
         let tombstone_known = tombstone.is_some();
         let mut conflicts = Vec::new();
         match effect {
-            Effect::Insert(..) | Effect::Update(..) => {
+            Effect::Write(writes, origin) => {
                 let pending = if tombstone_known {
                     tombstones.remove(hash, id)
                 } else {
@@ -346,46 +529,41 @@ impl Replica {
                 // a new one.
                 match records.get_mut(hash, id) {
                     Some(record) => {
-                        write((table, names), id, record, pending, &effect, &mut conflicts);
+                        let effect = (writes, origin);
+                        write((table, names), id, record, pending, effect, &mut conflicts);
                     }
                     None => {
-                        let fields = match &effect {
-                            Effect::Insert(data, ..) => data.len(),
-                            Effect::Update(fields, _) => fields.len(),
-                            _ => 0,
-                        };
                         let pending_fields = pending.as_ref().map_or(0, |p| p.fields.len());
-                        let mut record =
-                            Record::with_capacity(id, fields.saturating_add(pending_fields));
+                        let capacity = writes.len().saturating_add(pending_fields);
+                        let mut record = Record::with_capacity(id, capacity);
+                        let effect = (writes, origin);
                         write(
                             (table, names),
                             id,
                             &mut record,
                             pending,
-                            &effect,
+                            effect,
                             &mut conflicts,
                         );
                         records.insert_new(hash, record, hasher);
                     }
                 }
             }
-            Effect::SoftDelete(value, at, origin) => {
-                let write = Write::new(&value, at, origin);
-                match records.get_mut(hash, id) {
-                    Some(record) => merge(
-                        (table, names),
-                        id,
-                        record,
-                        Record::DELETED_AT,
-                        write,
-                        &mut conflicts,
-                    ),
-                    None => {
-                        tombstones.soft_delete(hash, id, write, hasher);
-                        return Applied::Ignored;
-                    }
+            Effect::SoftDelete(value, at, origin) => match records.get_mut(hash, id) {
+                Some(record) => {
+                    let incoming = FieldWrite {
+                        name: Cow::Borrowed(Record::DELETED_AT),
+                        value: Cow::Owned(value),
+                        at: at.clone(),
+                    };
+                    merge((table, names), id, record, incoming, origin, &mut conflicts);
                 }
-            }
+                None => {
+                    let write = Write::new(&value, at, origin);
+                    tombstones.soft_delete(hash, id, write, hasher);
+                    return Applied::Ignored;
+                }
+            },
             Effect::HardDelete => {
                 let known = records.remove(hash, id);
                 tombstones.hard_delete(hash, id, hasher);

@@ -2,11 +2,10 @@
 //! (an overlap, a page re-asked inside a tie, a stream resume) is
 //! recognised and not delivered again.
 
-use std::cell::RefCell;
-use std::collections::BTreeMap;
-
+use super::delivered::Keys;
 use crate::wire::object_form;
-use crate::{Change, Cursor, Timestamp};
+use crate::wire::ChangeRef;
+use crate::{Change, Timestamp};
 
 /// What identifies a delivered change: its `eventId` (unique per log row),
 /// or, for a change that carries none (the stream's), a digest of its
@@ -124,29 +123,6 @@ fn content_digest(change: &Change) -> String {
     format!("{:032x}", fnv_over(FNV_OFFSET, &bytes))
 }
 
-thread_local! {
-    /// The cursor last written by [`cursor_at`]: a page's changes share one
-    /// bound, so it is formatted once per page rather than once per change.
-    static LAST_BOUND: RefCell<Option<Cursor>> = const { RefCell::new(None) };
-}
-
-/// `Cursor::from(t)`, reusing the text of the last one made for `t`.
-fn cursor_at(t: Timestamp) -> Cursor {
-    LAST_BOUND.with(|last| {
-        let Ok(mut last) = last.try_borrow_mut() else {
-            return Cursor::from(t);
-        };
-        match &*last {
-            Some(c) if c.timestamp() == t => c.clone(),
-            _ => {
-                let c = Cursor::from(t);
-                *last = Some(c.clone());
-                c
-            }
-        }
-    })
-}
-
 object_form! {
     expecting "a saved delivered-change memory";
     /// The changes already delivered from one collection, each with an upper
@@ -173,11 +149,11 @@ object_form! {
     #[derive(Debug, Clone, Default, PartialEq)]
     pub struct Seen {
         /// By `eventId`.
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        events: BTreeMap<String, Cursor>,
+        #[serde(default, skip_serializing_if = "Keys::is_empty")]
+        events: Keys,
         /// By content digest.
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        contents: BTreeMap<String, Cursor>,
+        #[serde(default, skip_serializing_if = "Keys::is_empty")]
+        contents: Keys,
     }
 }
 
@@ -187,7 +163,7 @@ impl Seen {
         Seen::default()
     }
 
-    fn map<'a>(&'a self, key: &'a SeenKey) -> (&'a BTreeMap<String, Cursor>, &'a str) {
+    fn keys<'a>(&'a self, key: &'a SeenKey) -> (&'a Keys, &'a str) {
         match key {
             SeenKey::Event(id) => (&self.events, id),
             SeenKey::Content(d) => (&self.contents, d),
@@ -196,29 +172,31 @@ impl Seen {
 
     /// Whether a change with this key was delivered.
     pub fn contains(&self, key: &SeenKey) -> bool {
-        let (map, k) = self.map(key);
-        map.contains_key(k)
+        let (keys, k) = self.keys(key);
+        keys.contains(k)
     }
 
     /// Whether a change with this `eventId` was delivered (no copy of it
     /// is made to ask).
     pub fn contains_event(&self, event_id: &str) -> bool {
-        self.events.contains_key(event_id)
+        self.events.contains(event_id)
     }
 
     /// Remembers `key`, delivered from a page whose changes all lie at or
     /// before `bound` (the later bound wins if it was seen before).
     pub fn insert(&mut self, key: SeenKey, bound: Timestamp) {
-        let (map, k) = match key {
-            SeenKey::Event(id) => (&mut self.events, id),
-            SeenKey::Content(d) => (&mut self.contents, d),
-        };
-        match map.get_mut(&k) {
-            Some(old) if old.timestamp() >= bound => {}
-            Some(old) => *old = cursor_at(bound),
-            None => {
-                map.insert(k, cursor_at(bound));
-            }
+        match key {
+            SeenKey::Event(id) => self.events.insert(&id, bound),
+            SeenKey::Content(d) => self.contents.insert(&d, bound),
+        }
+    }
+
+    /// [`Seen::insert`] of a change read from a page: by its `eventId`
+    /// (not copied unless it must be held as text), else by its content.
+    pub(crate) fn insert_change(&mut self, change: ChangeRef<'_>, bound: Timestamp) {
+        match change.event_id() {
+            Some(id) => self.events.insert(&id, bound),
+            None => self.insert(SeenKey::of(&change.to_change()), bound),
         }
     }
 
@@ -234,8 +212,8 @@ impl Seen {
     /// Forgets the changes whose bound is before `t`: a read from `t` on
     /// cannot bring them back.
     pub fn forget_before(&mut self, t: Timestamp) {
-        self.events.retain(|_, b| b.timestamp() >= t);
-        self.contents.retain(|_, b| b.timestamp() >= t);
+        self.events.forget_before(t);
+        self.contents.forget_before(t);
     }
 
     /// How many changes are remembered.
@@ -248,33 +226,24 @@ impl Seen {
         self.events.is_empty() && self.contents.is_empty()
     }
 
-    /// Every key remembered, with its bound.
+    /// Every key remembered, with its bound (kept to the microsecond,
+    /// rounded up), in no particular order.
     pub fn entries(&self) -> impl Iterator<Item = (SeenKey, Timestamp)> + '_ {
-        let events = self
-            .events
-            .iter()
-            .map(|(k, b)| (SeenKey::Event(k.clone()), b.timestamp()));
-        let contents = self
-            .contents
-            .iter()
-            .map(|(k, b)| (SeenKey::Content(k.clone()), b.timestamp()));
+        let events = self.events.iter().map(|(k, b)| (SeenKey::Event(k), b));
+        let contents = self.contents.iter().map(|(k, b)| (SeenKey::Content(k), b));
         events.chain(contents)
     }
 
     /// The latest bound of a change remembered by content, if any: a read
     /// that starts after it cannot bring back one of those.
     pub(crate) fn contents_until(&self) -> Option<Timestamp> {
-        self.contents.values().map(Cursor::timestamp).max()
+        self.contents.latest()
     }
 
     /// Adds everything `other` remembers.
     pub fn merge(&mut self, other: Seen) {
-        for (k, b) in other.events {
-            self.insert(SeenKey::Event(k), b.timestamp());
-        }
-        for (k, b) in other.contents {
-            self.insert(SeenKey::Content(k), b.timestamp());
-        }
+        self.events.merge(other.events);
+        self.contents.merge(other.contents);
     }
 }
 

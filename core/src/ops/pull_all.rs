@@ -76,7 +76,7 @@ impl PullAllOutcome {
         for (page, bound) in self.changes.pages().iter().zip(&self.bounds) {
             if kept(bound) {
                 for change in page {
-                    seen.insert(key_of(change), *bound);
+                    seen.insert_change(change, *bound);
                 }
             }
         }
@@ -90,12 +90,13 @@ impl PullAllOutcome {
 
     /// Folds the changes into `replica`, one at a time, and records the
     /// read of `collection` there ([`Replica::set_read`]): its resume point
-    /// and the changes the next read may bring again. `now` is passed to
-    /// [`Replica::apply`].
+    /// and the changes the next read may bring again. `now` is not used
+    /// (as by [`Replica::apply`]); it stays for compatibility.
     pub fn apply_to(self, replica: &mut Replica, collection: &str, now: Timestamp) -> FoldReport {
+        let _ = now;
         let mut report = FoldReport::default();
         for (i, change) in self.changes.iter().enumerate() {
-            match replica.apply(&change.to_change(), now) {
+            match replica.apply_ref(change) {
                 Applied::Applied(conflicts) => {
                     report.applied = report.applied.saturating_add(1);
                     report.conflicts.extend(conflicts);

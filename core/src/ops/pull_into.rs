@@ -3,7 +3,6 @@
 
 use http::Response;
 
-use super::pull_all::key_of;
 use super::PullAll;
 use crate::fold::{Applied, FoldReport, Replica, Seen};
 use crate::{Config, Error, Operation, Step, Timestamp, TransportError};
@@ -77,12 +76,12 @@ impl<'r> PullInto<'r> {
     }
 
     /// Folds the page that just arrived, if any, and forgets its bytes.
-    fn fold_page(&mut self, now: Timestamp) {
+    fn fold_page(&mut self) {
         let Some((page, bound)) = self.pull.take_page() else {
             return;
         };
         for change in page.iter() {
-            match self.replica.apply(&change.to_change(), now) {
+            match self.replica.apply_ref(change) {
                 Applied::Applied(conflicts) => {
                     self.report.applied = self.report.applied.saturating_add(1);
                     self.report.conflicts.extend(conflicts);
@@ -90,7 +89,7 @@ impl<'r> PullInto<'r> {
                 Applied::Ignored => self.report.ignored = self.report.ignored.saturating_add(1),
                 Applied::Dropped(why) => self.report.dropped.push((self.index, why)),
             }
-            self.delivered.insert(key_of(change), bound);
+            self.delivered.insert_change(change, bound);
             self.index = self.index.saturating_add(1);
         }
     }
@@ -120,6 +119,6 @@ impl Operation for PullInto<'_> {
 
     fn on_response(&mut self, now: Timestamp, response: Result<Response<Vec<u8>>, TransportError>) {
         self.pull.on_response(now, response);
-        self.fold_page(now);
+        self.fold_page();
     }
 }

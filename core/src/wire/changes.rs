@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 
 use super::lenient;
 use super::scan::{self, ChangeScan, Element, Kind, Member, Scanner, Syntax};
+use super::written::Written;
 use super::{Change, Op, Origin, SkippedChange};
 use crate::Stamp;
 
@@ -25,6 +26,12 @@ const HAS_EVENT_ID: u8 = 1;
 const EVENT_ID_ESCAPED: u8 = 2;
 const TABLE_ESCAPED: u8 = 4;
 const ID_ESCAPED: u8 = 8;
+/// Kept by the scan alone (clean and passing the guard): its text reads
+/// as [`Written`] reads it.
+const CLEAN: u8 = 16;
+/// Clean, with no `deletedAt` and a known `origin` or none: what the fold
+/// reads of it is at hand ([`Entry::origin`], [`Entry::writes`]).
+const SIMPLE: u8 = 32;
 
 /// Where one kept change is in the body, and what is read of it most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,9 +41,23 @@ pub(crate) struct Entry {
     event_id: Text,
     table: Text,
     id: Text,
+    /// An insert's `data` or an update's `fields`, when an object (read
+    /// by the fold of a [`SIMPLE`] change).
+    writes: Text,
     op: u8,
     flags: u8,
+    /// The origin of a [`SIMPLE`] change: 0 for none, else 1 + its index
+    /// in [`KNOWN_ORIGINS`].
+    origin: u8,
 }
+
+/// The origins a [`SIMPLE`] change may have.
+const KNOWN_ORIGINS: [Origin; 4] = [
+    Origin::User,
+    Origin::Agent,
+    Origin::System,
+    Origin::Migration,
+];
 
 fn offset(i: usize) -> Option<u32> {
     u32::try_from(i).ok()
@@ -47,6 +68,11 @@ fn text_of(m: &Member) -> Option<Text> {
         start: offset(m.start)?,
         end: offset(m.end)?,
     })
+}
+
+/// A member's text in the body.
+fn body_text<'b>(body: &'b [u8], m: &Member) -> &'b [u8] {
+    body.get(m.start..m.end).unwrap_or_default()
 }
 
 /// A string member's value: its text, or the text unescaped.
@@ -65,7 +91,7 @@ fn string_in<'a>(body: &'a [u8], start: usize, end: usize, escaped: bool) -> Cow
 impl Entry {
     /// The entry of a change the guard keeps (`None` only for an offset
     /// beyond 4 GiB or a member the guard would have refused).
-    fn new(element: &Element, scan: &ChangeScan, body: &[u8]) -> Option<Entry> {
+    fn new(element: &Element, scan: &ChangeScan, body: &[u8], clean: bool) -> Option<Entry> {
         let m = &scan.members;
         let (table, id, op) = (&m[scan::TABLE], &m[scan::ID], &m[scan::OP]);
         if table.kind != Kind::String || id.kind != Kind::String || op.kind != Kind::String {
@@ -100,14 +126,47 @@ impl Entry {
         if id.escaped {
             flags |= ID_ESCAPED;
         }
+        let mut origin = 0;
+        let mut writes = Text::default();
+        if clean {
+            flags |= CLEAN;
+            let o = &m[scan::ORIGIN];
+            let known = match o.kind {
+                Kind::Absent | Kind::Null => Some(0),
+                Kind::String if !o.escaped => {
+                    let text = body_text(body, o);
+                    KNOWN_ORIGINS
+                        .iter()
+                        .position(|k| k.as_str().as_bytes() == text)
+                        .and_then(|i| u8::try_from(i.saturating_add(1)).ok())
+                }
+                _ => None,
+            };
+            let slot = match op {
+                0 => Some(scan::DATA),
+                1 => Some(scan::FIELDS),
+                _ => None,
+            };
+            if let Some(slot) = slot.filter(|s| m[*s].kind == Kind::Object) {
+                writes = text_of(&m[slot])?;
+            }
+            if let Some(known) = known {
+                if matches!(m[scan::DELETED_AT].kind, Kind::Absent | Kind::Null) {
+                    flags |= SIMPLE;
+                    origin = known;
+                }
+            }
+        }
         Some(Entry {
             start: offset(element.start)?,
             end: offset(element.end)?,
             event_id,
             table: text_of(table)?,
             id: text_of(id)?,
+            writes,
             op,
             flags,
+            origin,
         })
     }
 }
@@ -127,8 +186,11 @@ pub(crate) fn read_array(
     let mut skipped = Vec::new();
     let mut index = 0usize;
     let end = scanner.changes(i, |element| {
+        let clean = element
+            .scan
+            .is_some_and(|scan| scan.clean && scan.passes(body));
         let keep = match element.scan {
-            Some(scan) if scan.clean && scan.passes(body) => true,
+            Some(_) if clean => true,
             _ => {
                 let raw = body.get(element.start..element.end).unwrap_or_default();
                 let text = std::str::from_utf8(raw).unwrap_or_default();
@@ -143,7 +205,7 @@ pub(crate) fn read_array(
         };
         if keep {
             if let Some(scan) = element.scan {
-                entries.push(Entry::new(&element, scan, body).ok_or(Syntax)?);
+                entries.push(Entry::new(&element, scan, body, clean).ok_or(Syntax)?);
             }
         }
         index = index.saturating_add(1);
@@ -503,6 +565,57 @@ impl<'a> ChangeRef<'a> {
     /// Where the change came from.
     pub fn origin(&self) -> Option<Origin> {
         self.string_member(scan::ORIGIN).map(|s| Origin::from(&*s))
+    }
+
+    /// What the change writes, read from its text in one pass (see
+    /// [`Written`]); `None` for a change the scan alone did not keep (the
+    /// reference reading decided it), or whose `data` or `fields` names
+    /// are not in increasing order: read it with [`ChangeRef::to_change`].
+    pub(crate) fn written(&self) -> Option<Written<'a>> {
+        if self.entry.flags & CLEAN == 0 {
+            return None;
+        }
+        if self.entry.flags & SIMPLE != 0 {
+            let origin = usize::from(self.entry.origin)
+                .checked_sub(1)
+                .and_then(|i| KNOWN_ORIGINS.get(i))
+                .cloned();
+            let Text { start, end } = self.entry.writes;
+            let whole: &'a [u8] = self.body;
+            let writes = (end > start)
+                .then(|| whole.get(start as usize..end as usize))
+                .flatten()
+                .and_then(|b| std::str::from_utf8(b).ok());
+            let (data, fields) = match self.entry.op {
+                0 => (writes, None),
+                1 => (None, writes),
+                _ => (None, None),
+            };
+            return Written::read(self.op(), origin, None, data, fields);
+        }
+        let text = self.text();
+        let bytes = text.as_bytes();
+        let (_, scan) = Scanner::new(bytes).change(0).ok()?;
+        let m = &scan.members;
+        let string = |slot: usize| {
+            let m = &m[slot];
+            (m.kind == Kind::String).then(|| string_in(bytes, m.start, m.end, m.escaped))
+        };
+        let object = |slot: usize| {
+            let m = &m[slot];
+            if m.kind == Kind::Object {
+                text.get(m.start..m.end)
+            } else {
+                None
+            }
+        };
+        Written::read(
+            self.op(),
+            string(scan::ORIGIN).map(|s| Origin::from(&*s)),
+            string(scan::DELETED_AT).map(|s| Stamp::from_wire(&s)),
+            object(scan::DATA),
+            object(scan::FIELDS),
+        )
     }
 
     /// The change, copied out (read as [`Change`] reads it).

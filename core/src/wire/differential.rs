@@ -106,6 +106,8 @@ fn agree(body: &[u8]) -> bool {
             for view in &new.server_changes {
                 check_view(view);
             }
+            // The fold from the page's text folds as the copies do.
+            crate::fold::differential::folds_alike(body, 2);
             // The serde reading of the type agrees too.
             let via_serde: SyncResponse = serde_json::from_slice(body).unwrap();
             assert_eq!(via_serde, new, "{shown}");

@@ -22,6 +22,10 @@ mod scan;
 pub(crate) use object_form::{map_only, object_form};
 mod skipped;
 mod stream;
+mod written;
+pub(crate) use written::{
+    Data as WrittenData, DataMembers, FieldMembers, Fields as WrittenFields, Written,
+};
 
 pub use change::Change;
 pub use change_pages::{ChangePages, PagesIter};
