@@ -351,7 +351,7 @@ impl<'b> Scanner<'b> {
 
     /// A value that is not an array or an object, at `i`.
     #[inline(always)]
-    fn scalar(&self, i: usize, clean: &mut bool) -> Scan<usize> {
+    pub(crate) fn scalar(&self, i: usize, clean: &mut bool) -> Scan<usize> {
         match self.at(i) {
             b'"' => {
                 let (_, end, flags) = self.string(i.saturating_add(1))?;

@@ -130,7 +130,10 @@ fn members(text: &str, outer: usize, sorted: bool, objects_read: bool) -> Option
             return None;
         }
         let start = scanner.ws(i.saturating_add(1));
-        let (end, _) = scanner.value(start, outer.saturating_add(1)).ok()?;
+        let end = match scanner.at(start) {
+            b'{' | b'[' => scanner.value(start, outer.saturating_add(1)).ok()?.0,
+            _ => scanner.scalar(start, &mut true).ok()?,
+        };
         let span = Span {
             start: u32::try_from(start).ok()?,
             end: u32::try_from(end).ok()?,
