@@ -163,7 +163,8 @@ pub(crate) struct Keys(HashMap<Key, i64>);
 impl Keys {
     /// Whether `text` is held.
     pub(crate) fn contains(&self, text: &str) -> bool {
-        self.0.contains_key(&KeyRef::of(text))
+        // A first read asks of every change: nothing to parse or hash.
+        !self.0.is_empty() && self.0.contains_key(&KeyRef::of(text))
     }
 
     /// Holds `text` with `bound`, or moves its bound later.
