@@ -76,7 +76,12 @@ fn body_text<'b>(body: &'b [u8], m: &Member) -> &'b [u8] {
 }
 
 /// A string member's value: its text, or the text unescaped.
-fn string_in<'a>(body: &'a [u8], start: usize, end: usize, escaped: bool) -> Cow<'a, str> {
+pub(super) fn string_in<'a>(
+    body: &'a [u8],
+    start: usize,
+    end: usize,
+    escaped: bool,
+) -> Cow<'a, str> {
     if !escaped {
         let raw = body.get(start..end).unwrap_or_default();
         return Cow::Borrowed(std::str::from_utf8(raw).unwrap_or_default());

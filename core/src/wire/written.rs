@@ -18,6 +18,7 @@ use serde::de::IgnoredAny;
 use serde_json::{Number, Value};
 use smallvec::SmallVec;
 
+use super::changes::string_in;
 use super::scan::Scanner;
 use super::{Op, Origin};
 use crate::Stamp;
@@ -117,11 +118,7 @@ fn members(text: &str, outer: usize, sorted: bool, objects_read: bool) -> Option
             return None;
         }
         let (name_end, after, flags) = scanner.string(i.saturating_add(1)).ok()?;
-        let name = if flags == 0 {
-            Cow::Borrowed(text.get(i.saturating_add(1)..name_end)?)
-        } else {
-            Cow::Owned(serde_json::from_str::<String>(text.get(i..after)?).ok()?)
-        };
+        let name = string_in(b, i.saturating_add(1), name_end, flags != 0);
         if sorted && out.last().is_some_and(|(last, _)| *last >= name) {
             return None;
         }
@@ -194,10 +191,8 @@ fn string(text: &str) -> Option<Cow<'_, str>> {
     if b.first() != Some(&b'"') {
         return None;
     }
-    if b.contains(&b'\\') {
-        return serde_json::from_str::<String>(text).ok().map(Cow::Owned);
-    }
-    text.get(1..text.len().saturating_sub(1)).map(Cow::Borrowed)
+    let end = b.len().saturating_sub(1);
+    Some(string_in(b, 1, end, b.contains(&b'\\')))
 }
 
 fn text_at(text: &str, span: Span) -> &str {
